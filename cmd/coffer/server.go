@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coffer-secrets/coffer/internal/iam"
+	"github.com/coffer-secrets/coffer/internal/server"
+)
+
+func newServerCmd() *cobra.Command {
+	var cfg server.Config
+	var logFormat, logLevel string
+	var drain time.Duration
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the Coffer server",
+		Long: `Run the Coffer server on the embedded store (SQLite) in --data.
+
+Without --dev, TLS is mandatory: give --tls-cert and --tls-key, or let the
+server generate a self-signed certificate in the data directory on first
+start (its fingerprint is printed). --dev serves plain HTTP on a loopback
+address only, and serves any region a request names.
+
+Root credentials come from COFFER_ROOT_SECRET_ID, COFFER_ROOT_SECRET_KEY and
+COFFER_ROOT_ACCOUNT_ID when set; otherwise they are generated on first start,
+stored (the secret half encrypted) and printed once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(logFormat, logLevel)
+			if err != nil {
+				return err
+			}
+			cfg.Log, cfg.Out = log, cmd.OutOrStdout()
+			cfg.Root = iam.RootInput{
+				AccountID: os.Getenv("COFFER_ROOT_ACCOUNT_ID"),
+				KeyID:     os.Getenv("COFFER_ROOT_SECRET_ID"),
+				Secret:    os.Getenv("COFFER_ROOT_SECRET_KEY"),
+			}
+			if (cfg.Root.KeyID == "") != (cfg.Root.Secret == "") {
+				return fmt.Errorf("COFFER_ROOT_SECRET_ID and COFFER_ROOT_SECRET_KEY go together")
+			}
+			return runServer(cmd.Context(), cmd, cfg, drain)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8443", "address to listen on (host:port)")
+	f.StringVar(&cfg.DataDir, "data", "./coffer-data", "data directory: database, root key file, generated TLS files")
+	f.StringArrayVar(&cfg.Regions, "region", nil, "region to serve (repeatable; the first is the default; default "+server.DefaultRegion+")")
+	f.BoolVar(&cfg.Dev, "dev", false, "development mode: plain HTTP on loopback only, any region served")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM)")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
+	f.DurationVar(&drain, "drain", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+func runServer(ctx context.Context, cmd *cobra.Command, cfg server.Config, drain time.Duration) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	srv, err := server.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if rc := srv.RootCredentials(); rc.Generated {
+		fmt.Fprintf(cmd.OutOrStdout(), "Root credentials (shown once; store them now):\n  COFFER_ROOT_ACCOUNT_ID=%s\n  COFFER_ROOT_SECRET_ID=%s\n  COFFER_ROOT_SECRET_KEY=%s\n", rc.AccountID, rc.KeyID, rc.Secret)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Coffer listening on %s\n", srv.URL())
+	return srv.Serve(ctx, drain)
+}
+
+func newLogger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format is text or json, not %q", format)
+}

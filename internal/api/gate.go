@@ -1,0 +1,121 @@
+// Package api is the gate every edge passes through: it authenticates the
+// caller, checks the region, authorizes the call, runs it against the core,
+// and logs the outcome. Edges (api/tc3, and later api/awsjson and the
+// console) only decode requests and encode results.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/iam"
+	"github.com/coffer-secrets/coffer/internal/secrets"
+)
+
+// Call is one API call as the gate sees it, whatever the edge.
+type Call struct {
+	Family    string // the API family: "ssm", "secretsmanager", ...
+	Action    string
+	Region    string
+	Principal iam.Principal
+	RequestID string
+	SourceIP  string
+	UserAgent string
+	Resource  string // the secret name or other resource the call names, if any
+}
+
+// Scope returns the account and region the call acts in.
+func (c *Call) Scope() secrets.Scope {
+	return secrets.Scope{Account: c.Principal.Account, Region: c.Region}
+}
+
+// Gate runs calls. Its fields are set once at start-up.
+type Gate struct {
+	IAM     *iam.Service
+	Secrets *secrets.Service
+	Regions []string // the regions served; the first is the default
+	// AnyRegion serves every region a request names (development mode).
+	AnyRegion bool
+	Log       *slog.Logger
+}
+
+// Authenticate returns the credential for an access key id: fault.NotFound
+// when the id is unknown, fault.Denied when the key is inactive.
+func (g *Gate) Authenticate(ctx context.Context, accessKeyID string) (*iam.Credential, error) {
+	return g.IAM.Lookup(ctx, accessKeyID)
+}
+
+// DefaultRegion returns the region a request that names none acts in.
+func (g *Gate) DefaultRegion() string { return g.Regions[0] }
+
+// Serves reports whether region is served.
+func (g *Gate) Serves(region string) bool {
+	return g.AnyRegion || slices.Contains(g.Regions, region)
+}
+
+// Do authorizes c and runs fn in c's scope, then logs the outcome. It
+// returns fn's error, or fault.Invalid with reason UnsupportedRegion, or
+// fault.Denied when the principal may not make the call.
+func (g *Gate) Do(ctx context.Context, c *Call, fn func(ctx context.Context, sc secrets.Scope) error) error {
+	start := time.Now()
+	err := g.do(ctx, c, fn)
+	g.log(ctx, c, err, time.Since(start), false)
+	return err
+}
+
+func (g *Gate) do(ctx context.Context, c *Call, fn func(ctx context.Context, sc secrets.Scope) error) error {
+	if !g.Serves(c.Region) {
+		return fault.E("api.Do", fault.Invalid, "region "+c.Region+" is not served here").Because(UnsupportedRegion)
+	}
+	if err := g.authorize(c); err != nil {
+		return err
+	}
+	return fn(ctx, c.Scope())
+}
+
+// Fail records a call that failed before it reached the core: a bad
+// signature, an unknown action, a request that does not decode.
+func (g *Gate) Fail(ctx context.Context, c *Call, err error) {
+	g.log(ctx, c, err, 0, true)
+}
+
+// UnsupportedRegion is the reason for a call naming a region not served.
+const UnsupportedRegion fault.Reason = "unsupported region"
+
+// authorize decides whether c's principal may make c. Until policies land
+// (the access-control issue), only account roots hold access keys, and a
+// root may do everything in its own account.
+func (g *Gate) authorize(c *Call) error {
+	if c.Principal.Kind == iam.KindRoot {
+		return nil
+	}
+	return fault.E("api.authorize", fault.Denied, "principal "+c.Principal.ID+" may not call "+c.Action)
+}
+
+func (g *Gate) log(ctx context.Context, c *Call, err error, d time.Duration, rejected bool) {
+	if g.Log == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", c.RequestID), slog.String("family", c.Family),
+		slog.String("action", c.Action), slog.String("region", c.Region),
+		slog.String("account", c.Principal.Account), slog.String("access_key", c.Principal.AccessKeyID),
+		slog.String("source_ip", c.SourceIP), slog.Duration("duration", d),
+	}
+	if err == nil {
+		g.Log.LogAttrs(ctx, slog.LevelInfo, "call", attrs...)
+		return
+	}
+	level, kind := slog.LevelInfo, "rejected" // refused by the edge before the core
+	if !rejected {
+		k := fault.KindOf(err)
+		if kind = k.String(); k == fault.Internal || k == fault.Unavailable {
+			level = slog.LevelError
+		}
+	}
+	attrs = append(attrs, slog.String("kind", kind), slog.String("error", err.Error()))
+	g.Log.LogAttrs(ctx, level, "call failed", attrs...)
+}

@@ -1,0 +1,186 @@
+// Package tc3 is the Tencent Cloud API 3.0 edge: POST JSON at "/", signed
+// with TC3-HMAC-SHA256, answered in the {"Response":{…,"RequestId"}}
+// envelope with HTTP 200 even for errors. It decodes requests, passes them
+// through the gate, and encodes results; the rules live in the core.
+package tc3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/api"
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/secrets"
+	"github.com/coffer-secrets/coffer/internal/signature/tc3"
+)
+
+// MaxBody bounds a request body: a 64 KiB value in base64 plus its JSON.
+const MaxBody = 256 << 10
+
+// Edge serves the Tencent API families.
+type Edge struct {
+	Gate  *api.Gate
+	Clock func() time.Time // nil means time.Now; injected by signature tests
+}
+
+// action runs one decoded call.
+type action func(e *Edge, ctx context.Context, c *api.Call, body []byte) (any, error)
+
+// product is one Tencent service (ssm, and later kms, cam, ...).
+type product struct {
+	version string
+	actions map[string]action
+}
+
+var products = map[string]product{
+	"ssm": {version: "2019-09-23", actions: ssmActions},
+}
+
+// IsTencent reports whether r looks like a Tencent API 3.0 request, so a
+// server can route it here.
+func IsTencent(r *http.Request) bool { return r.Header.Get("X-TC-Action") != "" }
+
+// ServeHTTP answers one request.
+func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &api.Call{
+		RequestID: secrets.NewUUID(),
+		Action:    r.Header.Get("X-TC-Action"),
+		SourceIP:  sourceIP(r),
+		UserAgent: r.UserAgent(),
+	}
+	res, err := e.serve(r.Context(), r, c)
+	if err != nil {
+		code, msg := codeOf(err)
+		writeJSON(w, errorBody(code, msg, c.RequestID))
+		return
+	}
+	body, err := successBody(res, c.RequestID)
+	if err != nil {
+		code, msg := codeOf(err)
+		writeJSON(w, errorBody(code, msg, c.RequestID))
+		return
+	}
+	writeJSON(w, body)
+}
+
+// serve returns the call's result, or an error already recorded by the gate.
+func (e *Edge) serve(ctx context.Context, r *http.Request, c *api.Call) (any, error) {
+	act, body, err := e.admit(ctx, r, c)
+	if err != nil {
+		e.Gate.Fail(ctx, c, err)
+		return nil, err
+	}
+	res, err := act(e, ctx, c, body)
+	if err != nil && !passedGate(err) {
+		e.Gate.Fail(ctx, c, err)
+	}
+	return res, err
+}
+
+// passedGate reports whether the gate already saw err (every fault error
+// comes from a call the gate ran; wire errors are the edge's own).
+func passedGate(err error) bool {
+	var w *wireError
+	return !errors.As(err, &w)
+}
+
+// admit reads and authenticates a request and finds its action.
+func (e *Edge) admit(ctx context.Context, r *http.Request, c *api.Call) (action, []byte, error) {
+	if r.Method != http.MethodPost {
+		return nil, nil, wire(codeUnsupportedProtocol, "Only POST with a JSON body is supported.")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil {
+		return nil, nil, wire(codeInvalidParameter, "The request body could not be read.")
+	}
+	if len(body) > MaxBody {
+		return nil, nil, wire(codeRequestTooLarge, fmt.Sprintf("The request body is larger than %d bytes.", MaxBody))
+	}
+	svc, err := e.authenticate(ctx, r, body, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := products[svc]
+	c.Family = svc
+	if v := r.Header.Get("X-TC-Version"); v != p.version {
+		return nil, nil, wire(codeNoSuchVersion, fmt.Sprintf("The API version %s is not supported by %s; use %s.", clip(v), svc, p.version))
+	}
+	act, ok := p.actions[c.Action]
+	if !ok {
+		return nil, nil, wire(codeInvalidAction, fmt.Sprintf("The action %s does not exist in %s.", clip(c.Action), svc))
+	}
+	c.Region = r.Header.Get("X-TC-Region")
+	if c.Region == "" {
+		c.Region = e.Gate.DefaultRegion()
+	}
+	return act, body, nil
+}
+
+// authenticate verifies the signature and sets c.Principal. It returns the
+// product named in the credential scope.
+func (e *Edge) authenticate(ctx context.Context, r *http.Request, body []byte, c *api.Call) (string, error) {
+	auth, err := tc3.ParseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		return "", signatureError(err)
+	}
+	if _, ok := products[auth.Service]; !ok {
+		return "", wire(codeInvalidAuthorization, "The credential scope names a service this endpoint does not serve.")
+	}
+	signed, err := tc3.ParseRequest(r, body, auth.Service, e.now(), tc3.MaxSkew)
+	if err != nil {
+		return "", signatureError(err)
+	}
+	cred, err := e.Gate.Authenticate(ctx, auth.SecretID)
+	switch {
+	case fault.Is(err, fault.NotFound), fault.Is(err, fault.Denied):
+		return "", wire(codeSecretIDNotFound, "The SecretId is not found or not active.")
+	case err != nil:
+		return "", err
+	}
+	if err := signed.Verify(cred.Secret()); err != nil {
+		return "", signatureError(err)
+	}
+	if r.Header.Get("X-TC-Token") != "" {
+		return "", wire(codeTokenFailure, "Temporary credentials are not accepted for long-term access keys.")
+	}
+	c.Principal = cred.Principal
+	return auth.Service, nil
+}
+
+func signatureError(err error) error {
+	switch {
+	case errors.Is(err, tc3.ErrSignatureExpire):
+		return wire(codeSignatureExpire, "The request timestamp is more than 300 seconds away from the server time.")
+	case errors.Is(err, tc3.ErrSignatureFailure):
+		return wire(codeSignatureFailure, "The provided credentials could not be validated. Please check your signature is correct.")
+	}
+	return wire(codeInvalidAuthorization, "The Authorization header is missing or malformed.")
+}
+
+func (e *Edge) now() time.Time {
+	if e.Clock != nil {
+		return e.Clock()
+	}
+	return time.Now()
+}
+
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func writeJSON(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK) // Tencent answers API errors with 200 too
+	_, _ = w.Write(body)
+}

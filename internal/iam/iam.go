@@ -1,0 +1,131 @@
+// Package iam owns identities: accounts, the principals inside them, and the
+// access keys they sign requests with. The secret half of an access key is
+// sealed by the root key; it is shown once, at creation.
+package iam
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/keys"
+	"github.com/coffer-secrets/coffer/internal/keys/root"
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+// PrincipalKind says what kind of identity signed a request.
+type PrincipalKind string
+
+// The principal kinds.
+const (
+	KindRoot PrincipalKind = "root"
+	KindUser PrincipalKind = "user"
+	KindRole PrincipalKind = "role"
+)
+
+// Principal is an authenticated identity.
+type Principal struct {
+	Account     string // the account (tenant) id
+	ID          string // the principal's own id (the account id for the root)
+	Name        string
+	Kind        PrincipalKind
+	AccessKeyID string
+}
+
+// Credential is an access key with its secret half, as the signature check needs it.
+type Credential struct {
+	Principal Principal
+	secret    []byte
+}
+
+// Secret returns the secret half. The caller must not log or keep it.
+func (c *Credential) Secret() []byte { return c.secret }
+
+// String hides the secret half.
+func (c *Credential) String() string {
+	return fmt.Sprintf("iam.Credential{%s [redacted]}", c.Principal.AccessKeyID)
+}
+
+// GoString hides the secret half.
+func (c *Credential) GoString() string { return c.String() }
+
+// LogValue hides the secret half.
+func (c *Credential) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// Service looks up and creates access keys.
+type Service struct {
+	Store store.Store
+	Root  root.Provider
+	Clock func() time.Time
+
+	cache sync.Map // access key id → *Credential
+}
+
+// Lookup returns the active credential with the given access key id. It
+// returns fault.NotFound for an unknown id and fault.Denied for an inactive key.
+func (s *Service) Lookup(ctx context.Context, id string) (*Credential, error) {
+	const op = "iam.Lookup"
+	if c, ok := s.cache.Load(id); ok {
+		return c.(*Credential), nil
+	}
+	var k *store.AccessKey
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		k, err = tx.AccessKey(ctx, id)
+		return err
+	})
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.E(op, fault.NotFound, "access key "+id+" does not exist")
+	} else if err != nil {
+		return nil, err
+	}
+	if k.Status != store.AccessKeyActive {
+		return nil, fault.E(op, fault.Denied, "access key "+id+" is not active")
+	}
+	secret, err := s.Root.Unwrap(ctx, k.Sealed, accessKeyAAD(k.Account, k.ID))
+	if err != nil {
+		return nil, fmt.Errorf("unseal access key %s: %w", id, err)
+	}
+	c := &Credential{Principal: Principal{Account: k.Account, ID: k.Principal, Name: "root", Kind: KindRoot, AccessKeyID: k.ID}, secret: secret}
+	s.cache.Store(id, c)
+	return c, nil
+}
+
+func accessKeyAAD(account, id string) []byte { return keys.AAD("coffer/access-key", account, id) }
+
+func (s *Service) now() time.Time {
+	if s.Clock != nil {
+		return s.Clock().UTC().Truncate(time.Millisecond)
+	}
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+func randomString(alphabet string, n int) string {
+	b := make([]byte, n)
+	max := big.NewInt(int64(len(alphabet)))
+	for i := range b {
+		x, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			panic("crypto/rand failed: " + err.Error()) // never happens on supported platforms
+		}
+		b[i] = alphabet[x.Int64()]
+	}
+	return string(b)
+}
+
+// NewAccountID returns a random 12-digit account id, valid both as a
+// Tencent uin and an AWS account id.
+func NewAccountID() string { return randomString("123456789", 1) + randomString("0123456789", 11) }
+
+// NewAccessKeyID returns a new access key id: AKID and 32 characters.
+func NewAccessKeyID() string { return "AKID" + randomString(alnum, 32) }
+
+// NewSecretKey returns a new secret half: 40 characters.
+func NewSecretKey() string { return randomString(alnum, 40) }

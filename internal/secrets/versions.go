@@ -1,0 +1,338 @@
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+// Selector picks a version: by id, by stage label, or (both empty) the current one.
+type Selector struct {
+	VersionID string
+	Stage     string
+}
+
+// GetValue returns a version of an Enabled secret and its value. It returns
+// fault.NotFound for an unknown secret, version or stage (Reasons
+// NoSuchVersion, NoSuchStage), fault.Invalid when the version does not carry
+// the stage, and fault.WrongState for a secret that is not Enabled.
+func (s *Service) GetValue(ctx context.Context, sc Scope, name string, sel Selector) (*Secret, *Version, Value, error) {
+	const op = "secrets.GetValue"
+	var sec *Secret
+	var ver *Version
+	var val Value
+	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
+		var err error
+		if sec, err = load(ctx, tx, op, sc, name); err != nil {
+			return err
+		}
+		if err := statusError(op, sec, store.StatusEnabled); err != nil {
+			return err
+		}
+		if ver, err = pick(ctx, tx, op, sec, sel); err != nil {
+			return err
+		}
+		val, err = s.open(ctx, tx, op, sec, ver)
+		return err
+	})
+	if err != nil {
+		return nil, nil, Value{}, err
+	}
+	return sec, strip(ver), val, nil
+}
+
+func pick(ctx context.Context, tx store.Tx, op string, sec *Secret, sel Selector) (*Version, error) {
+	if sel.VersionID == "" {
+		stage := sel.Stage
+		if stage == "" {
+			stage = StageCurrent
+		}
+		return byStage(ctx, tx, op, sec, stage)
+	}
+	v, err := tx.Version(ctx, sec.ID, sel.VersionID)
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.E(op, fault.NotFound, "secret "+sec.Name+" has no version "+sel.VersionID).Because(fault.NoSuchVersion)
+	} else if err != nil {
+		return nil, err
+	}
+	if sel.Stage != "" && !slices.Contains(v.Stages, sel.Stage) {
+		return nil, fault.E(op, fault.Invalid, "version "+sel.VersionID+" does not carry stage "+sel.Stage)
+	}
+	return v, nil
+}
+
+func byStage(ctx context.Context, tx store.Tx, op string, sec *Secret, stage string) (*Version, error) {
+	vs, err := tx.Versions(ctx, sec.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list versions: %w", err)
+	}
+	if v := holder(vs, stage); v != nil {
+		return v, nil
+	}
+	return nil, fault.E(op, fault.NotFound, "secret "+sec.Name+" has no version with stage "+stage).Because(fault.NoSuchStage)
+}
+
+// PutInput describes a new version.
+type PutInput struct {
+	VersionID string // "" for a generated id
+	Value     Value
+	Stages    []string // nil for [current]
+	Token     string   // idempotency token
+}
+
+// PutValue adds a version to an Enabled or Disabled secret and moves its
+// stage labels to it. A retry whose token and value match an existing
+// version returns that version unchanged. It returns fault.Exists for a
+// taken version id (Reason VersionExists) or a token reused with another
+// value (TokenReused), fault.Limit when the secret holds the most versions
+// allowed, and fault.WrongState for other statuses or rotated secrets.
+func (s *Service) PutValue(ctx context.Context, sc Scope, name string, in PutInput) (*Version, error) {
+	const op = "secrets.PutValue"
+	if err := s.checkPut(op, in); err != nil {
+		return nil, err
+	}
+	var ver *Version
+	err := s.update(ctx, func(tx store.Tx, now time.Time) error {
+		var err error
+		ver, err = s.put(ctx, tx, op, sc, name, in, now)
+		return err
+	})
+	return strip(ver), err
+}
+
+func (s *Service) checkPut(op string, in PutInput) error {
+	if in.VersionID != "" {
+		if err := CheckVersionID(op, in.VersionID); err != nil {
+			return err
+		}
+	}
+	if err := checkStages(op, in.Stages); err != nil {
+		return err
+	}
+	return s.checkValue(op, in.Value)
+}
+
+func (s *Service) put(ctx context.Context, tx store.Tx, op string, sc Scope, name string, in PutInput, now time.Time) (*Version, error) {
+	sec, err := s.writable(ctx, tx, op, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	id := versionID(in.VersionID)
+	if old, err := s.existing(ctx, tx, op, sec, id, in); old != nil || err != nil {
+		return old, err
+	}
+	vs, err := tx.Versions(ctx, sec.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list versions: %w", err)
+	}
+	if len(vs) >= s.limits().MaxVersions {
+		return nil, fault.E(op, fault.Limit, fmt.Sprintf("secret %s holds %d versions, the limit", sec.Name, len(vs)))
+	}
+	key, err := s.secretKey(ctx, tx, op, sec)
+	if err != nil {
+		return nil, err
+	}
+	ver, err := s.seal(ctx, tx, key, sec, id, in.Value, now)
+	if err != nil {
+		return nil, err
+	}
+	ver.Token = in.Token
+	if err := s.relabel(ctx, tx, vs, ver, stagesOrCurrent(in.Stages), true); err != nil {
+		return nil, err
+	}
+	return ver, s.touch(ctx, tx, sec, now)
+}
+
+// existing answers a put whose version id or token is already used: the
+// same token and value is an idempotent retry, anything else is Exists.
+func (s *Service) existing(ctx context.Context, tx store.Tx, op string, sec *Secret, id string, in PutInput) (*Version, error) {
+	old, err := tx.Version(ctx, sec.ID, id)
+	if fault.Is(err, fault.NotFound) && in.Token != "" {
+		old, err = tx.VersionByToken(ctx, sec.ID, in.Token)
+	}
+	if fault.Is(err, fault.NotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if in.Token == "" || old.Token != in.Token {
+		return nil, fault.E(op, fault.Exists, "secret "+sec.Name+" already has version "+id).Because(fault.VersionExists)
+	}
+	if err := s.sameValue(ctx, tx, op, sec, old, in.Value); err != nil {
+		return nil, err
+	}
+	return old, nil
+}
+
+// relabel attaches labels to ver (inserting it when isNew) and stores every
+// version whose labels moved. Labels are first removed and then added, so no
+// label is ever on two versions, even in between.
+func (s *Service) relabel(ctx context.Context, tx store.Tx, vs []*Version, ver *Version, labels []string, isNew bool) error {
+	before := make(map[*Version][]string, len(vs))
+	for _, v := range vs {
+		before[v] = slices.Clone(v.Stages)
+	}
+	targetBefore := slices.Clone(ver.Stages)
+	changed := attach(vs, ver, labels)
+	for _, v := range changed {
+		final := v.Stages
+		v.Stages = intersect(before[v], final)
+		if err := tx.UpdateVersion(ctx, v); err != nil {
+			return fmt.Errorf("update version %s: %w", v.ID, err)
+		}
+		v.Stages = final
+	}
+	for _, v := range changed {
+		if err := tx.UpdateVersion(ctx, v); err != nil {
+			return fmt.Errorf("update version %s: %w", v.ID, err)
+		}
+	}
+	if isNew {
+		return tx.InsertVersion(ctx, ver)
+	}
+	if slices.Equal(targetBefore, ver.Stages) {
+		return nil
+	}
+	return tx.UpdateVersion(ctx, ver)
+}
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// writable loads a secret whose values may be changed by hand.
+func (s *Service) writable(ctx context.Context, tx store.Tx, op string, sc Scope, name string) (*Secret, error) {
+	sec, err := load(ctx, tx, op, sc, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := statusError(op, sec, store.StatusEnabled, store.StatusDisabled); err != nil {
+		return nil, err
+	}
+	return sec, denyManaged(op, sec)
+}
+
+// touch records that sec changed now.
+func (s *Service) touch(ctx context.Context, tx store.Tx, sec *Secret, now time.Time) error {
+	sec.UpdatedAt = now
+	if err := tx.UpdateSecret(ctx, sec); err != nil {
+		return fmt.Errorf("update secret: %w", err)
+	}
+	return nil
+}
+
+// Overwrite replaces the value of an existing version in place, sealing it
+// under a fresh data key; its stage labels stay. It returns fault.NotFound
+// for an unknown version and fault.WrongState as PutValue does.
+func (s *Service) Overwrite(ctx context.Context, sc Scope, name, versionID string, v Value) (*Version, error) {
+	const op = "secrets.Overwrite"
+	if err := CheckVersionID(op, versionID); err != nil {
+		return nil, err
+	}
+	if err := s.checkValue(op, v); err != nil {
+		return nil, err
+	}
+	var ver *Version
+	err := s.update(ctx, func(tx store.Tx, now time.Time) error {
+		sec, err := s.writable(ctx, tx, op, sc, name)
+		if err != nil {
+			return err
+		}
+		if ver, err = pick(ctx, tx, op, sec, Selector{VersionID: versionID}); err != nil {
+			return err
+		}
+		if err := s.reseal(ctx, tx, op, sec, ver, v); err != nil {
+			return err
+		}
+		if err := tx.UpdateVersion(ctx, ver); err != nil {
+			return fmt.Errorf("update version: %w", err)
+		}
+		return s.touch(ctx, tx, sec, now)
+	})
+	return strip(ver), err
+}
+
+// DeleteVersion removes one version of a secret in any status but
+// Creating. When it held current, the newest remaining version becomes
+// current. It returns fault.NotFound for an unknown version.
+func (s *Service) DeleteVersion(ctx context.Context, sc Scope, name, versionID string) error {
+	const op = "secrets.DeleteVersion"
+	if err := CheckVersionID(op, versionID); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx store.Tx, now time.Time) error {
+		sec, err := load(ctx, tx, op, sc, name)
+		if err != nil {
+			return err
+		}
+		if err := statusError(op, sec, store.StatusEnabled, store.StatusDisabled, store.StatusPendingDelete); err != nil {
+			return err
+		}
+		if err := denyManaged(op, sec); err != nil {
+			return err
+		}
+		return s.deleteVersion(ctx, tx, op, sec, versionID, now)
+	})
+}
+
+func (s *Service) deleteVersion(ctx context.Context, tx store.Tx, op string, sec *Secret, versionID string, now time.Time) error {
+	vs, err := tx.Versions(ctx, sec.ID)
+	if err != nil {
+		return fmt.Errorf("list versions: %w", err)
+	}
+	i := slices.IndexFunc(vs, func(v *Version) bool { return v.ID == versionID })
+	if i < 0 {
+		return fault.E(op, fault.NotFound, "secret "+sec.Name+" has no version "+versionID).Because(fault.NoSuchVersion)
+	}
+	if err := tx.DeleteVersion(ctx, sec.ID, versionID); err != nil {
+		return fmt.Errorf("delete version: %w", err)
+	}
+	for _, v := range afterDelete(slices.Delete(slices.Clone(vs), i, i+1), vs[i]) {
+		if err := tx.UpdateVersion(ctx, v); err != nil {
+			return fmt.Errorf("update version %s: %w", v.ID, err)
+		}
+	}
+	return s.touch(ctx, tx, sec, now)
+}
+
+// Describe returns a secret in any status and its versions (without values).
+func (s *Service) Describe(ctx context.Context, sc Scope, name string) (*Secret, []*Version, error) {
+	const op = "secrets.Describe"
+	var sec *Secret
+	var vs []*Version
+	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
+		var err error
+		if sec, err = load(ctx, tx, op, sc, name); err != nil {
+			return err
+		}
+		vs, err = tx.Versions(ctx, sec.ID)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range vs {
+		vs[i] = strip(vs[i])
+	}
+	return sec, vs, nil
+}
+
+// strip returns ver without its sealed value, for callers outside the core.
+func strip(ver *Version) *Version {
+	if ver == nil {
+		return nil
+	}
+	c := *ver
+	c.Ciphertext, c.WrappedKey = nil, nil
+	return &c
+}

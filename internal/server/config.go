@@ -1,0 +1,81 @@
+// Package server wires Coffer together: it opens the store and the root
+// key, bootstraps the root credentials, and serves the API edges over TLS
+// (or plain HTTP on loopback in development mode) until told to stop.
+package server
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/iam"
+)
+
+// Config is everything the server needs to start.
+type Config struct {
+	Listen  string   // host:port; port 0 picks a free one
+	DataDir string   // database, root key file and generated TLS files
+	Regions []string // served regions; the first is the default
+	Dev     bool     // plain HTTP on loopback, any region served
+
+	TLSCert, TLSKey string // PEM files; empty to generate a self-signed pair in DataDir
+
+	Root iam.RootInput // root credentials from the environment; empty to generate
+
+	Log           *slog.Logger
+	Out           io.Writer     // where first-start credentials and fingerprints are printed once
+	SweepInterval time.Duration // how often deletion windows are checked; 0 for a minute
+	Clock         func() time.Time
+}
+
+// DefaultRegion is served when no region is configured.
+const DefaultRegion = "ap-guangzhou"
+
+func (c *Config) check() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("a data directory is required (--data)")
+	}
+	if len(c.Regions) == 0 {
+		c.Regions = []string{DefaultRegion}
+	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = time.Minute
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Dev {
+		return checkLoopback(c.Listen)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	return nil
+}
+
+// checkLoopback refuses plain HTTP anywhere but on a loopback address.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--dev serves plain HTTP and listens only on a loopback address (127.0.0.1, ::1 or localhost), not %q", addr)
+	}
+	return nil
+}
+
+func (c *Config) path(name string) string { return filepath.Join(c.DataDir, name) }

@@ -1,0 +1,237 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/api"
+	"github.com/coffer-secrets/coffer/internal/api/tc3"
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/iam"
+	"github.com/coffer-secrets/coffer/internal/keys"
+	"github.com/coffer-secrets/coffer/internal/keys/root"
+	"github.com/coffer-secrets/coffer/internal/keys/root/keyfile"
+	"github.com/coffer-secrets/coffer/internal/secrets"
+	"github.com/coffer-secrets/coffer/internal/store"
+	"github.com/coffer-secrets/coffer/internal/store/sqlite"
+)
+
+// Server is a running Coffer.
+type Server struct {
+	cfg     Config
+	store   store.Store
+	root    root.Provider
+	Secrets *secrets.Service
+	IAM     *iam.Service
+	Gate    *api.Gate
+
+	ln       net.Listener
+	http     *http.Server
+	tls      bool
+	rootCred iam.RootCredentials
+}
+
+// Open prepares a server: data directory, store, root key, root
+// credentials and listener. It serves nothing until Serve.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	s := &Server{cfg: cfg}
+	if err := s.open(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) open(ctx context.Context) error {
+	var err error
+	if s.root, err = keyfile.Open(s.cfg.path("root.key"), true); err != nil {
+		return err
+	}
+	if s.store, err = sqlite.Open(ctx, s.cfg.path("coffer.db")); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	if err := checkRootKey(ctx, s.store, s.root); err != nil {
+		return err
+	}
+	s.wire()
+	if s.rootCred, err = s.IAM.Bootstrap(ctx, s.cfg.Root); err != nil {
+		return fmt.Errorf("root credentials: %w", err)
+	}
+	return s.listen()
+}
+
+func (s *Server) wire() {
+	ring := &keys.Keyring{Root: s.root, NewID: secrets.NewUUID}
+	s.Secrets = &secrets.Service{Store: s.store, Keys: ring, Clock: s.cfg.Clock}
+	s.IAM = &iam.Service{Store: s.store, Root: s.root, Clock: s.cfg.Clock}
+	s.Gate = &api.Gate{IAM: s.IAM, Secrets: s.Secrets, Regions: s.cfg.Regions, AnyRegion: s.cfg.Dev, Log: s.cfg.Log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("/", &tc3.Edge{Gate: s.Gate, Clock: s.cfg.Clock})
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+}
+
+func (s *Server) listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	s.ln = ln
+	if s.cfg.Dev {
+		return nil
+	}
+	cfg, fp, generated, err := tlsConfig(&s.cfg)
+	if err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(s.cfg.Out, "Generated a self-signed TLS certificate in %s\nSHA-256 fingerprint: %s\n", s.cfg.DataDir, fp)
+	}
+	s.cfg.Log.Info("tls", "fingerprint", fp)
+	s.ln, s.tls = tls.NewListener(ln, cfg), true
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL returns the base URL clients use.
+func (s *Server) URL() string {
+	if s.tls {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
+
+// RootCredentials returns the root account's credentials; the secret half is
+// set only on the start that created them.
+func (s *Server) RootCredentials() iam.RootCredentials { return s.rootCred }
+
+// Serve answers requests until ctx is done, then drains in-flight requests
+// (up to drain) and returns nil. It returns an error if serving fails.
+func (s *Server) Serve(ctx context.Context, drain time.Duration) error {
+	var wg sync.WaitGroup
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	wg.Add(1)
+	go func() { defer wg.Done(); s.sweep(sweepCtx) }()
+	defer func() { stopSweep(); wg.Wait() }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	s.cfg.Log.Info("serving", "addr", s.Addr(), "tls", s.tls, "regions", s.cfg.Regions, "root_key", s.root.Describe())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := s.http.Shutdown(sctx); err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// sweep purges secrets whose deletion window has passed, every SweepInterval.
+func (s *Server) sweep(ctx context.Context) {
+	t := time.NewTicker(s.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		s.SweepNow(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SweepNow purges every secret whose deletion time has come.
+func (s *Server) SweepNow(ctx context.Context) {
+	const batch = 100
+	for ctx.Err() == nil {
+		n, err := s.Secrets.Sweep(ctx, batch)
+		if err != nil {
+			s.cfg.Log.Error("deletion sweep", "error", err)
+			return
+		}
+		if n > 0 {
+			s.cfg.Log.Info("deletion sweep", "purged", n)
+		}
+		if n < batch {
+			return
+		}
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// Close releases the listener and the store.
+func (s *Server) Close() error {
+	var errs []error
+	if s.ln != nil {
+		if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if s.store != nil {
+		errs = append(errs, s.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+const metaRootCheck = "root-key-check"
+
+// checkRootKey makes sure the root key is the one this database was created
+// with, so a wrong key file fails at start, not at the first read.
+func checkRootKey(ctx context.Context, st store.Store, r root.Provider) error {
+	aad := keys.AAD("coffer/root-check")
+	return st.Update(ctx, func(tx store.Tx) error {
+		v, err := tx.Meta(ctx, metaRootCheck)
+		if fault.Is(err, fault.NotFound) {
+			b, err := r.Wrap(ctx, []byte("coffer"), aad)
+			if err != nil {
+				return fmt.Errorf("root key check: %w", err)
+			}
+			return tx.SetMeta(ctx, metaRootCheck, base64.StdEncoding.EncodeToString(b))
+		} else if err != nil {
+			return err
+		}
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return fmt.Errorf("root key check value is corrupt: %w", err)
+		}
+		if _, err := r.Unwrap(ctx, b, aad); err != nil {
+			return fmt.Errorf("the root key (%s) is not the one this database was created with: %w", r.Describe(), err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,159 @@
+package store
+
+import "time"
+
+// SecretStatus is a secret's lifecycle state.
+type SecretStatus string
+
+// The statuses. Creating and Failed belong to asynchronous creation.
+const (
+	StatusEnabled       SecretStatus = "Enabled"
+	StatusDisabled      SecretStatus = "Disabled"
+	StatusPendingDelete SecretStatus = "PendingDelete"
+	StatusCreating      SecretStatus = "Creating"
+	StatusFailed        SecretStatus = "Failed"
+)
+
+// SecretType says what a secret holds and who manages it.
+type SecretType int
+
+// The types, numbered as Tencent SSM numbers them.
+const (
+	TypeUserDefined SecretType = 0
+	TypeDatabase    SecretType = 1
+	TypeSSHKey      SecretType = 2
+	TypeAPIKey      SecretType = 3
+	TypeRedis       SecretType = 4
+)
+
+// Tag is a key/value pair on a secret.
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// Rotation is a secret's rotation schedule.
+type Rotation struct {
+	Enabled bool
+	Days    int       // interval between rotations
+	Begin   time.Time // first rotation; zero when unset
+	Next    time.Time // next scheduled rotation; zero when none
+	Last    time.Time // last completed rotation; zero when never
+	Rotator string    // which rotator runs it (e.g. a webhook URL or a database id)
+}
+
+// Secret is a secret's metadata. Its values live in Versions.
+type Secret struct {
+	ID          string // opaque, immutable, unique across the deployment
+	Account     string
+	Region      string
+	Name        string // unique per (Account, Region) while the secret exists
+	Description string
+	Type        SecretType
+	KeyID       string // the CMK that wraps its data keys
+	Status      SecretStatus
+	DeleteAt    time.Time // when a PendingDelete secret is purged; zero otherwise
+	CreatedAt   time.Time
+	UpdatedAt   time.Time // last change of metadata or versions
+	AccessedAt  time.Time // last read of a value; zero when never
+	CreatedBy   string    // the principal id (uin) that created it
+	Tags        []Tag     // in the order given at creation
+	Config      string    // type-specific configuration (JSON), opaque to the store
+	Product     string    // product name for database secrets; "" for user-defined
+	ResourceID  string    // product instance id, or an opaque id
+	Rotation    Rotation
+	Revision    int64 // optimistic concurrency: incremented by every UpdateSecret
+}
+
+// Version is one value of a secret.
+type Version struct {
+	SecretID   string
+	ID         string
+	Seq        int64    // creation order within the deployment; set by InsertVersion when 0
+	Stages     []string // labels, each on at most one version of a secret
+	Binary     bool     // the value is binary rather than a string
+	Ciphertext []byte   // the value sealed under the data key
+	WrappedKey []byte   // the data key wrapped by the CMK
+	KeyID      string   // the CMK id
+	KeyVersion int      // the CMK version that wrapped the data key
+	Token      string   // the idempotency token it was created with; "" when none
+	CreatedAt  time.Time
+}
+
+// KeyState is a CMK's state.
+type KeyState string
+
+// The CMK states.
+const (
+	KeyEnabled         KeyState = "Enabled"
+	KeyDisabled        KeyState = "Disabled"
+	KeyPendingDeletion KeyState = "PendingDelete"
+)
+
+// KeyMaterial is one version of a CMK, wrapped by the root key.
+type KeyMaterial struct {
+	Version   int
+	Wrapped   []byte
+	CreatedAt time.Time
+}
+
+// Key is a customer master key.
+type Key struct {
+	ID          string
+	Account     string
+	Region      string
+	Alias       string // unique per (Account, Region) when non-empty
+	Description string
+	State       KeyState
+	Default     bool // the account's default key in the region
+	DeleteAt    time.Time
+	CreatedAt   time.Time
+	Material    []KeyMaterial // oldest first; the last is current
+	Revision    int64
+}
+
+// Account is a tenant.
+type Account struct {
+	ID        string // numeric string: the Tencent uin and the AWS account id
+	Name      string
+	CreatedAt time.Time
+}
+
+// AccessKeyStatus is an access key's state.
+type AccessKeyStatus string
+
+// The access key states.
+const (
+	AccessKeyActive   AccessKeyStatus = "Active"
+	AccessKeyInactive AccessKeyStatus = "Inactive"
+)
+
+// AccessKey is an API credential. The secret half is sealed by the root key.
+type AccessKey struct {
+	ID         string
+	Account    string
+	Principal  string // the owning principal's id (the account id for the root)
+	Sealed     []byte // the secret half, sealed by the root key
+	Status     AccessKeyStatus
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// SecretQuery selects secrets for ListSecrets.
+type SecretQuery struct {
+	Account string
+	Region  string
+	Status  SecretStatus // "" for any
+	Types   []SecretType // empty for any
+	Search  string       // case-sensitive substring of the name; "" for any
+	Tags    []TagFilter  // ANDed
+	Asc     bool         // order by CreatedAt ascending (default descending), ties by Name
+	Offset  int
+	Limit   int // 0 means no limit
+}
+
+// TagFilter matches secrets carrying Key with one of Values (any value when empty).
+type TagFilter struct {
+	Key    string
+	Values []string
+}

@@ -1,0 +1,226 @@
+package sqlite
+
+import (
+	"context"
+	"slices"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+const versionCols = `secret_id, version_id, seq, is_binary, ciphertext, wrapped_key,
+	key_id, key_version, token, created_at`
+
+func scanVersion(row scanner) (*store.Version, error) {
+	v := &store.Version{}
+	err := row.Scan(&v.SecretID, &v.ID, &v.Seq, &v.Binary, &v.Ciphertext, &v.WrappedKey,
+		&v.KeyID, &v.KeyVersion, &v.Token, timeCol{&v.CreatedAt})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// errStageTaken reports a stage label that another version of the secret
+// already carries.
+func errStageTaken(op string, err error) error {
+	return fault.Wrap(op, fault.Exists, "stage already on another version", err)
+}
+
+// InsertVersion stores v and its stages, first setting v.Seq from the
+// deployment-wide counter when it is 0. It returns NotFound when the secret
+// does not exist, Exists when the version id or the token is taken in the
+// secret, or when one of v's stages sits on another version.
+func (t *tx) InsertVersion(ctx context.Context, v *store.Version) error {
+	const op = "sqlite.InsertVersion"
+	seq := v.Seq
+	var stageErr error
+	err := t.atomic(ctx, func() error {
+		var err error
+		if seq, err = t.claimSeq(ctx, v.Seq); err != nil {
+			return err
+		}
+		_, err = t.tx.ExecContext(ctx, `INSERT INTO versions (`+versionCols+`)
+			VALUES (`+placeholders(10)+`)`,
+			v.SecretID, v.ID, seq, v.Binary, blob(v.Ciphertext), blob(v.WrappedKey),
+			v.KeyID, v.KeyVersion, v.Token, millis(v.CreatedAt))
+		if err != nil {
+			return err
+		}
+		stageErr = t.insertStages(ctx, v.SecretID, v.ID, v.Stages)
+		return stageErr
+	})
+	switch {
+	case err == nil:
+		v.Seq = seq
+		return nil
+	case isForeignKey(err):
+		return fault.Wrap(op, fault.NotFound, "secret not found", err)
+	case stageErr != nil && isUnique(stageErr):
+		return errStageTaken(op, err)
+	}
+	return dbError(op, err, "version")
+}
+
+// claimSeq returns the Seq of a new version: the next value of the counter
+// when seq is 0, else seq, which then bounds every later automatic value.
+func (t *tx) claimSeq(ctx context.Context, seq int64) (int64, error) {
+	if seq != 0 {
+		_, err := t.tx.ExecContext(ctx,
+			`UPDATE counters SET value = max(value, ?) WHERE name = 'version_seq'`, seq)
+		return seq, err
+	}
+	err := t.tx.QueryRowContext(ctx, `UPDATE counters SET value = value + 1
+		WHERE name = 'version_seq' RETURNING value`).Scan(&seq)
+	return seq, err
+}
+
+func (t *tx) insertStages(ctx context.Context, secretID, versionID string, stages []string) error {
+	for i, stage := range stages {
+		if slices.Contains(stages[:i], stage) {
+			continue // a label listed twice is still one label
+		}
+		_, err := t.tx.ExecContext(ctx, `INSERT INTO version_stages (secret_id, stage, version_id)
+			VALUES (?, ?, ?)`, secretID, stage, versionID)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Version returns one version of a secret; NotFound when there is none.
+func (t *tx) Version(ctx context.Context, secretID, versionID string) (*store.Version, error) {
+	return t.versionWhere(ctx, "sqlite.Version",
+		`secret_id = ? AND version_id = ?`, secretID, versionID)
+}
+
+// VersionByToken returns the version of a secret created with token;
+// NotFound when there is none, or when token is empty.
+func (t *tx) VersionByToken(ctx context.Context, secretID, token string) (*store.Version, error) {
+	const op = "sqlite.VersionByToken"
+	if token == "" {
+		return nil, fault.E(op, fault.NotFound, "version not found")
+	}
+	return t.versionWhere(ctx, op, `secret_id = ? AND token = ? AND token <> ''`, secretID, token)
+}
+
+func (t *tx) versionWhere(ctx context.Context, op, where string, args ...any) (*store.Version, error) {
+	row := t.tx.QueryRowContext(ctx, `SELECT `+versionCols+` FROM versions WHERE `+where, args...)
+	v, err := scanVersion(row)
+	if err != nil {
+		return nil, dbError(op, err, "version")
+	}
+	stages, err := t.stages(ctx, `secret_id = ? AND version_id = ?`, v.SecretID, v.ID)
+	if err != nil {
+		return nil, dbError(op, err, "version")
+	}
+	v.Stages = stages[v.ID]
+	return v, nil
+}
+
+// Versions returns every version of a secret by Seq, oldest first; none
+// (and no error) when the secret has no versions or does not exist.
+func (t *tx) Versions(ctx context.Context, secretID string) ([]*store.Version, error) {
+	const op = "sqlite.Versions"
+	out, err := t.scanVersions(ctx, secretID)
+	if err != nil {
+		return nil, dbError(op, err, "version")
+	}
+	stages, err := t.stages(ctx, `secret_id = ?`, secretID)
+	if err != nil {
+		return nil, dbError(op, err, "version")
+	}
+	for _, v := range out {
+		v.Stages = stages[v.ID]
+	}
+	return out, nil
+}
+
+func (t *tx) scanVersions(ctx context.Context, secretID string) ([]*store.Version, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+versionCols+` FROM versions
+		WHERE secret_id = ? ORDER BY seq, version_id`, secretID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*store.Version
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// stages returns the stage labels of the versions that match where, by
+// version id, each version's labels sorted.
+func (t *tx) stages(ctx context.Context, where string, args ...any) (map[string][]string, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT version_id, stage FROM version_stages
+		WHERE `+where+` ORDER BY stage`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var id, stage string
+		if err := rows.Scan(&id, &stage); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], stage)
+	}
+	return out, rows.Err()
+}
+
+// UpdateVersion replaces a version's stages and its sealed value
+// (Binary, Ciphertext, WrappedKey, KeyID, KeyVersion). It returns NotFound when the
+// version does not exist, Exists when a new stage sits on another version:
+// to move a label, first update the version that loses it.
+func (t *tx) UpdateVersion(ctx context.Context, v *store.Version) error {
+	const op = "sqlite.UpdateVersion"
+	var n int64
+	var stageErr error
+	err := t.atomic(ctx, func() error {
+		var err error
+		n, err = affected(t.tx.ExecContext(ctx, `UPDATE versions SET is_binary = ?, ciphertext = ?,
+			wrapped_key = ?, key_id = ?, key_version = ? WHERE secret_id = ? AND version_id = ?`,
+			v.Binary, blob(v.Ciphertext), blob(v.WrappedKey), v.KeyID, v.KeyVersion, v.SecretID, v.ID))
+		if err != nil || n == 0 {
+			return err
+		}
+		_, err = t.tx.ExecContext(ctx,
+			`DELETE FROM version_stages WHERE secret_id = ? AND version_id = ?`, v.SecretID, v.ID)
+		if err != nil {
+			return err
+		}
+		stageErr = t.insertStages(ctx, v.SecretID, v.ID, v.Stages)
+		return stageErr
+	})
+	switch {
+	case stageErr != nil && isUnique(stageErr):
+		return errStageTaken(op, err)
+	case err != nil:
+		return dbError(op, err, "version")
+	case n == 0:
+		return fault.E(op, fault.NotFound, "version not found")
+	}
+	return nil
+}
+
+// DeleteVersion removes one version and its stages; NotFound when there is
+// no such version.
+func (t *tx) DeleteVersion(ctx context.Context, secretID, versionID string) error {
+	const op = "sqlite.DeleteVersion"
+	n, err := affected(t.tx.ExecContext(ctx,
+		`DELETE FROM versions WHERE secret_id = ? AND version_id = ?`, secretID, versionID))
+	if err != nil {
+		return dbError(op, err, "version")
+	}
+	if n == 0 {
+		return fault.E(op, fault.NotFound, "version not found")
+	}
+	return nil
+}

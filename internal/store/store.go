@@ -1,0 +1,118 @@
+// Package store is Coffer's storage port: the records Coffer persists and the
+// transaction interface every backend (store/sqlite, store/postgres) implements.
+//
+// Backends hold no rules: the core decides what may change, the store keeps
+// it durable and reports NotFound, Exists and Conflict as fault errors. The
+// conformance suite in store/storetest pins the contract down.
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store opens transactions. Implementations are safe for concurrent use.
+//
+// Update calls must not nest, and fn should be short and do no slow I/O of
+// its own: a backend may serialize writers (SQLite has one), so a slow fn
+// stalls every other write.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it if fn
+	// returns nil. It returns fn's error, or a fault.Unavailable error when
+	// the backend cannot be reached, or fault.Conflict on a serialization
+	// failure the caller may retry.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Close releases the backend.
+	Close() error
+}
+
+// Tx is one transaction. Reads see the transaction's own writes. Methods
+// return fault errors: NotFound when a record is absent, Exists on a
+// uniqueness violation, Conflict when an optimistic revision check fails.
+// A method that fails leaves the transaction as it was, still usable.
+// Names are case-sensitive; times are kept to the millisecond.
+type Tx interface {
+	SecretTx
+	KeyTx
+	AccountTx
+	MetaTx
+}
+
+// SecretTx reads and writes secrets and their versions.
+type SecretTx interface {
+	// Secret returns the secret with the given name in (account, region).
+	Secret(ctx context.Context, account, region, name string) (*Secret, error)
+	// SecretByID returns the secret with the given id.
+	SecretByID(ctx context.Context, id string) (*Secret, error)
+	// InsertSecret stores a new secret; Exists when (account, region, name) is taken.
+	InsertSecret(ctx context.Context, s *Secret) error
+	// UpdateSecret stores s if its Revision matches the stored one, and
+	// increments s.Revision; Conflict otherwise.
+	UpdateSecret(ctx context.Context, s *Secret) error
+	// DeleteSecret removes a secret, its tags and all its versions.
+	DeleteSecret(ctx context.Context, id string) error
+	// ListSecrets returns one page of the secrets matching q and the total
+	// number of matches before paging.
+	ListSecrets(ctx context.Context, q SecretQuery) ([]*Secret, int, error)
+	// SecretsDue returns up to limit secrets pending deletion whose
+	// DeleteAt is at or before t, in DeleteAt order.
+	SecretsDue(ctx context.Context, t time.Time, limit int) ([]*Secret, error)
+	// CountSecrets returns how many secrets (any status) an account holds in a region.
+	CountSecrets(ctx context.Context, account, region string) (int, error)
+
+	// InsertVersion stores a new version; Exists when the id or the token is
+	// taken in its secret, or a stage label is already on another version;
+	// NotFound when the secret does not exist. Seq values are never reused.
+	InsertVersion(ctx context.Context, v *Version) error
+	// Version returns one version of a secret.
+	Version(ctx context.Context, secretID, versionID string) (*Version, error)
+	// VersionByToken returns the version created with an idempotency token.
+	VersionByToken(ctx context.Context, secretID, token string) (*Version, error)
+	// Versions returns every version of a secret, oldest first (by Seq).
+	Versions(ctx context.Context, secretID string) ([]*Version, error)
+	// UpdateVersion replaces a version's stages and sealed value.
+	UpdateVersion(ctx context.Context, v *Version) error
+	// DeleteVersion removes one version.
+	DeleteVersion(ctx context.Context, secretID, versionID string) error
+}
+
+// KeyTx reads and writes customer master keys.
+type KeyTx interface {
+	// Key returns a CMK by id (within its account and region).
+	Key(ctx context.Context, account, region, id string) (*Key, error)
+	// KeyByAlias returns a CMK by alias.
+	KeyByAlias(ctx context.Context, account, region, alias string) (*Key, error)
+	// InsertKey stores a new CMK; Exists when its id or (account, region, alias) is taken.
+	InsertKey(ctx context.Context, k *Key) error
+	// UpdateKey stores k if its Revision matches, incrementing it; Conflict otherwise.
+	UpdateKey(ctx context.Context, k *Key) error
+	// Keys lists an account's CMKs in a region, oldest first.
+	Keys(ctx context.Context, account, region string) ([]*Key, error)
+}
+
+// AccountTx reads and writes accounts and access keys.
+type AccountTx interface {
+	// Account returns an account by id.
+	Account(ctx context.Context, id string) (*Account, error)
+	// InsertAccount stores a new account; Exists when the id is taken.
+	InsertAccount(ctx context.Context, a *Account) error
+	// AccessKey returns an access key by id.
+	AccessKey(ctx context.Context, id string) (*AccessKey, error)
+	// InsertAccessKey stores a new access key; Exists when the id is taken.
+	InsertAccessKey(ctx context.Context, k *AccessKey) error
+	// UpdateAccessKey replaces an access key's status and last-used time.
+	UpdateAccessKey(ctx context.Context, k *AccessKey) error
+	// AccessKeys lists the access keys of a principal, oldest first.
+	AccessKeys(ctx context.Context, account, principal string) ([]*AccessKey, error)
+}
+
+// MetaTx keeps small deployment-wide settings (the generated TLS
+// fingerprint, the root credentials' id, the key-check value of the root key).
+type MetaTx interface {
+	// Meta returns the value stored under key; NotFound when unset.
+	Meta(ctx context.Context, key string) (string, error)
+	// SetMeta stores value under key, replacing any earlier value.
+	SetMeta(ctx context.Context, key, value string) error
+}

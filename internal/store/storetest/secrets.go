@@ -1,0 +1,185 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+func testSecretRoundTrip(t *testing.T, s store.Store) {
+	full := newSecret("s1", "full")
+	bare := bareSecret("s2", acctA, regionX, "bare")
+	bare.Tags = []store.Tag{} // empty and nil read back alike
+	// A time in another zone reads back as the same instant.
+	full.AccessedAt = full.AccessedAt.In(time.FixedZone("UTC+8", 8*3600))
+	insertSecrets(t, s, full, bare)
+
+	for _, want := range []*store.Secret{full, bare} {
+		mustView(t, s, func(tx store.Tx) error {
+			got, err := tx.Secret(t.Context(), want.Account, want.Region, want.Name)
+			wantOK(t, "Secret", err)
+			wantSecret(t, "Secret "+want.Name, got, want)
+			got, err = tx.SecretByID(t.Context(), want.ID)
+			wantOK(t, "SecretByID", err)
+			wantSecret(t, "SecretByID "+want.ID, got, want)
+			return nil
+		})
+	}
+	got := getSecret(t, s, bare.ID)
+	for name, tm := range map[string]time.Time{
+		"DeleteAt": got.DeleteAt, "CreatedAt": got.CreatedAt, "Rotation.Next": got.Rotation.Next,
+	} {
+		if !tm.IsZero() {
+			t.Errorf("%s: got %v, want the zero time", name, tm)
+		}
+	}
+	if got := getSecret(t, s, full.ID).CreatedAt.Location(); got != time.UTC {
+		t.Errorf("CreatedAt location: got %v, want UTC", got)
+	}
+}
+
+func testSecretNotFound(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "db"))
+	tests := []struct {
+		name                  string
+		account, region, what string
+	}{
+		{"missing name", acctA, regionX, "nope"},
+		{"other account", acctB, regionX, "db"},
+		{"other region", acctA, regionY, "db"},
+	}
+	mustView(t, s, func(tx store.Tx) error {
+		for _, tt := range tests {
+			_, err := tx.Secret(t.Context(), tt.account, tt.region, tt.what)
+			wantKind(t, "Secret "+tt.name, err, fault.NotFound)
+		}
+		_, err := tx.SecretByID(t.Context(), "nope")
+		wantKind(t, "SecretByID", err, fault.NotFound)
+		return nil
+	})
+}
+
+func testSecretExists(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "db"))
+	tests := []struct {
+		name   string
+		secret *store.Secret
+		exists bool
+	}{
+		{"same id", bareSecret("s1", acctA, regionX, "other"), true},
+		{"same name", bareSecret("s2", acctA, regionX, "db"), true},
+		{"same name other region", bareSecret("s3", acctA, regionY, "db"), false},
+		{"same name other account", bareSecret("s4", acctB, regionX, "db"), false},
+		{"name differs in case", bareSecret("s5", acctA, regionX, "DB"), false},
+	}
+	for _, tt := range tests {
+		err := s.Update(t.Context(), func(tx store.Tx) error {
+			return tx.InsertSecret(t.Context(), tt.secret)
+		})
+		if tt.exists {
+			wantKind(t, tt.name, err, fault.Exists)
+		} else {
+			wantOK(t, tt.name, err)
+		}
+	}
+	mustView(t, s, func(tx store.Tx) error {
+		n, err := tx.CountSecrets(t.Context(), acctA, regionX)
+		wantOK(t, "CountSecrets", err)
+		wantEqual(t, "CountSecrets", n, 2)
+		return nil
+	})
+}
+
+// changeSecret sets every mutable field of sec to a new value.
+func changeSecret(sec *store.Secret) {
+	sec.Name += "-renamed"
+	sec.Description = "changed"
+	sec.Type = store.TypeRedis
+	sec.KeyID = "key-new"
+	sec.Status = store.StatusPendingDelete
+	sec.DeleteAt = at(500)
+	sec.UpdatedAt = at(501)
+	sec.AccessedAt = time.Time{}
+	sec.Tags = []store.Tag{{Key: "z", Value: "1"}, {Key: "b", Value: "2"}}
+	sec.Config = `{}`
+	sec.Product = "Redis"
+	sec.ResourceID = "crs-1"
+	sec.Rotation = store.Rotation{Days: 7, Next: at(502), Rotator: "other"}
+}
+
+func testSecretUpdate(t *testing.T, s store.Store) {
+	sec := newSecret("s1", "db")
+	insertSecrets(t, s, sec)
+	changeSecret(sec)
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), sec) })
+	wantEqual(t, "Revision after update", sec.Revision, int64(8))
+	wantSecret(t, "after update", getSecret(t, s, "s1"), sec)
+
+	sec.Tags = nil
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), sec) })
+	got := getSecret(t, s, "s1")
+	wantEqual(t, "Revision after second update", got.Revision, int64(9))
+	wantEqual(t, "Tags after clearing", len(got.Tags), 0)
+	mustView(t, s, func(tx store.Tx) error {
+		_, err := tx.Secret(t.Context(), acctA, regionX, "db")
+		wantKind(t, "Secret by old name", err, fault.NotFound)
+		return nil
+	})
+}
+
+func testSecretUpdateConflict(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "db"), newSecret("s2", "taken"))
+	stale := getSecret(t, s, "s1")
+	fresh := getSecret(t, s, "s1")
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), fresh) })
+
+	stale.Description = "lost update"
+	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), stale) })
+	wantKind(t, "UpdateSecret stale", err, fault.Conflict)
+	wantEqual(t, "stale Revision unchanged", stale.Revision, int64(7))
+
+	missing := bareSecret("nope", acctA, regionX, "nope")
+	err = s.Update(t.Context(), func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), missing) })
+	wantKind(t, "UpdateSecret missing", err, fault.NotFound)
+
+	fresh.Name = "taken"
+	err = s.Update(t.Context(), func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), fresh) })
+	wantKind(t, "UpdateSecret to a taken name", err, fault.Exists)
+	got := getSecret(t, s, "s1")
+	wantEqual(t, "Name", got.Name, "db")
+	wantEqual(t, "Revision", got.Revision, int64(8))
+}
+
+func testSecretDelete(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "db"), newSecret("s2", "keep"))
+	insertVersions(t, s, newVersion("s1", "v1", "AWSCURRENT"), newVersion("s1", "v2"),
+		newVersion("s2", "v1", "AWSCURRENT"))
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.DeleteSecret(t.Context(), "s1") })
+
+	mustView(t, s, func(tx store.Tx) error {
+		_, err := tx.SecretByID(t.Context(), "s1")
+		wantKind(t, "SecretByID", err, fault.NotFound)
+		_, err = tx.Version(t.Context(), "s1", "v1")
+		wantKind(t, "Version", err, fault.NotFound)
+		_, err = tx.VersionByToken(t.Context(), "s1", "token-v2")
+		wantKind(t, "VersionByToken", err, fault.NotFound)
+		vs, err := tx.Versions(t.Context(), "s1")
+		wantOK(t, "Versions", err)
+		wantEqual(t, "versions left", len(vs), 0)
+		vs, err = tx.Versions(t.Context(), "s2")
+		wantOK(t, "Versions", err)
+		wantEqual(t, "other secret's versions", len(vs), 1)
+		return nil
+	})
+	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.DeleteSecret(t.Context(), "s1") })
+	wantKind(t, "DeleteSecret again", err, fault.NotFound)
+
+	// The id and the name are free again, and nothing of the old secret
+	// (tags, versions, stages) comes back with them.
+	again := bareSecret("s1", acctA, regionX, "db")
+	insertSecrets(t, s, again)
+	wantSecret(t, "reinserted", getSecret(t, s, "s1"), again)
+	insertVersions(t, s, newVersion("s1", "v1", "AWSCURRENT"))
+}

@@ -1,0 +1,189 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+func testVersionRoundTrip(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "db"))
+	full := newVersion("s1", "v1", "AWSCURRENT", "custom")
+	bare := &store.Version{SecretID: "s1", ID: "v2", Ciphertext: []byte{}}
+	insertVersions(t, s, full, bare)
+	if full.Seq == 0 || bare.Seq == 0 {
+		t.Fatalf("Seq not set: got %d and %d", full.Seq, bare.Seq)
+	}
+	mustView(t, s, func(tx store.Tx) error {
+		got, err := tx.Version(t.Context(), "s1", "v1")
+		wantOK(t, "Version", err)
+		wantVersion(t, "Version", got, full)
+		got, err = tx.VersionByToken(t.Context(), "s1", full.Token)
+		wantOK(t, "VersionByToken", err)
+		wantVersion(t, "VersionByToken", got, full)
+		got, err = tx.Version(t.Context(), "s1", "v2")
+		wantOK(t, "Version bare", err)
+		wantVersion(t, "Version bare", got, bare)
+		return nil
+	})
+	all := getVersions(t, s, "s1")
+	wantEqual(t, "len(Versions)", len(all), 2)
+	wantVersion(t, "Versions[0]", all[0], full)
+	wantVersion(t, "Versions[1]", all[1], bare)
+}
+
+func testVersionSeq(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "one"), newSecret("s2", "two"))
+	// Ids sort against creation order, so Versions must order by Seq.
+	vs := []*store.Version{newVersion("s1", "c"), newVersion("s2", "x"), newVersion("s1", "b"), newVersion("s1", "a")}
+	insertVersions(t, s, vs...)
+	for i := 1; i < len(vs); i++ {
+		if vs[i].Seq <= vs[i-1].Seq {
+			t.Fatalf("Seq of version %d: got %d, want more than %d", i, vs[i].Seq, vs[i-1].Seq)
+		}
+	}
+	wantEqual(t, "order", versionIDs(getVersions(t, s, "s1")), []string{"c", "b", "a"})
+
+	explicit := newVersion("s2", "explicit")
+	explicit.Seq = vs[3].Seq + 1000
+	insertVersions(t, s, explicit)
+	wantEqual(t, "explicit Seq kept", explicit.Seq, vs[3].Seq+1000)
+
+	// A deleted version's Seq is never handed out again.
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.DeleteVersion(t.Context(), "s2", "explicit") })
+	next := newVersion("s1", "d")
+	insertVersions(t, s, next)
+	if next.Seq <= explicit.Seq {
+		t.Fatalf("Seq after delete: got %d, want more than %d", next.Seq, explicit.Seq)
+	}
+	wantEqual(t, "order", versionIDs(getVersions(t, s, "s1")), []string{"c", "b", "a", "d"})
+}
+
+func versionIDs(vs []*store.Version) []string {
+	out := []string{}
+	for _, v := range vs {
+		out = append(out, v.ID)
+	}
+	return out
+}
+
+func testVersionExists(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "one"), newSecret("s2", "two"))
+	insertVersions(t, s, newVersion("s1", "v1"), &store.Version{SecretID: "s1", ID: "untokened"})
+	withToken := func(secretID, id, token string) *store.Version {
+		v := newVersion(secretID, id)
+		v.Token = token
+		return v
+	}
+	tests := []struct {
+		name    string
+		version *store.Version
+		exists  bool
+	}{
+		{"same id", withToken("s1", "v1", "fresh"), true},
+		{"same token", withToken("s1", "v2", "token-v1"), true},
+		{"second empty token", withToken("s1", "v3", ""), false},
+		{"same id other secret", withToken("s2", "v1", "t"), false},
+		{"same token other secret", withToken("s2", "v4", "token-v1"), false},
+	}
+	for _, tt := range tests {
+		err := s.Update(t.Context(), func(tx store.Tx) error { return tx.InsertVersion(t.Context(), tt.version) })
+		if tt.exists {
+			wantKind(t, tt.name, err, fault.Exists)
+		} else {
+			wantOK(t, tt.name, err)
+		}
+	}
+	wantEqual(t, "versions of s1", versionIDs(getVersions(t, s, "s1")), []string{"v1", "untokened", "v3"})
+}
+
+func testVersionNotFound(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "one"))
+	insertVersions(t, s, &store.Version{SecretID: "s1", ID: "v1"})
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		return tx.InsertVersion(t.Context(), newVersion("nope", "v1"))
+	})
+	wantKind(t, "InsertVersion into a missing secret", err, fault.NotFound)
+	mustView(t, s, func(tx store.Tx) error {
+		_, err := tx.Version(t.Context(), "s1", "nope")
+		wantKind(t, "Version", err, fault.NotFound)
+		_, err = tx.Version(t.Context(), "nope", "v1")
+		wantKind(t, "Version of a missing secret", err, fault.NotFound)
+		_, err = tx.VersionByToken(t.Context(), "s1", "nope")
+		wantKind(t, "VersionByToken", err, fault.NotFound)
+		_, err = tx.VersionByToken(t.Context(), "s1", "")
+		wantKind(t, "VersionByToken with no token", err, fault.NotFound)
+		return nil
+	})
+	for name, fn := range map[string]func(tx store.Tx) error{
+		"UpdateVersion": func(tx store.Tx) error { return tx.UpdateVersion(t.Context(), newVersion("s1", "nope")) },
+		"DeleteVersion": func(tx store.Tx) error { return tx.DeleteVersion(t.Context(), "s1", "nope") },
+	} {
+		wantKind(t, name, s.Update(t.Context(), fn), fault.NotFound)
+	}
+}
+
+// testVersionStages checks that a label sits on at most one version of a
+// secret, and that moving one works when the loser is updated first.
+func testVersionStages(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "one"), newSecret("s2", "two"))
+	v1 := newVersion("s1", "v1", "AWSCURRENT")
+	v2 := newVersion("s1", "v2", "AWSPENDING")
+	insertVersions(t, s, v1, v2, newVersion("s2", "v1", "AWSCURRENT"))
+
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		return tx.InsertVersion(t.Context(), newVersion("s1", "v3", "AWSCURRENT"))
+	})
+	wantKind(t, "InsertVersion with a taken stage", err, fault.Exists)
+
+	v2.Stages = []string{"AWSCURRENT"}
+	err = s.Update(t.Context(), func(tx store.Tx) error { return tx.UpdateVersion(t.Context(), v2) })
+	wantKind(t, "UpdateVersion with a taken stage", err, fault.Exists)
+
+	v1.Stages = []string{"AWSPREVIOUS"}
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.UpdateVersion(t.Context(), v1); err != nil {
+			return err
+		}
+		return tx.UpdateVersion(t.Context(), v2)
+	})
+	got := getVersions(t, s, "s1")
+	wantEqual(t, "stages of v1", stageSet(got[0].Stages), []string{"AWSPREVIOUS"})
+	wantEqual(t, "stages of v2", stageSet(got[1].Stages), []string{"AWSCURRENT"})
+	wantEqual(t, "versions", len(got), 2)
+}
+
+func testVersionUpdate(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "one"))
+	v := newVersion("s1", "v1", "AWSCURRENT", "b")
+	insertVersions(t, s, v)
+	want := *v
+	// The sealed value is replaced (a string may become binary); stages
+	// change; the rest stays.
+	change := *v
+	change.Binary = !v.Binary
+	change.Ciphertext, change.WrappedKey = []byte("new ciphertext"), []byte("new wrapped key")
+	change.KeyID, change.KeyVersion = "key-2", 9
+	change.Stages = []string{"c", "AWSCURRENT"}
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateVersion(t.Context(), &change) })
+	want.Binary, want.Ciphertext, want.WrappedKey = change.Binary, change.Ciphertext, change.WrappedKey
+	want.KeyID, want.KeyVersion, want.Stages = change.KeyID, change.KeyVersion, change.Stages
+	wantVersion(t, "after update", getVersions(t, s, "s1")[0], &want)
+
+	change.Stages = nil
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateVersion(t.Context(), &change) })
+	wantEqual(t, "stages after clearing", len(getVersions(t, s, "s1")[0].Stages), 0)
+}
+
+func testVersionDelete(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "one"))
+	insertVersions(t, s, newVersion("s1", "v1", "AWSPREVIOUS"), newVersion("s1", "v2", "AWSCURRENT"))
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.DeleteVersion(t.Context(), "s1", "v1") })
+	wantEqual(t, "versions", versionIDs(getVersions(t, s, "s1")), []string{"v2"})
+	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.DeleteVersion(t.Context(), "s1", "v1") })
+	wantKind(t, "DeleteVersion again", err, fault.NotFound)
+	// The deleted version's stage and token are free again.
+	insertVersions(t, s, newVersion("s1", "v3", "AWSPREVIOUS"), newVersion("s1", "v1"))
+	wantEqual(t, "versions", versionIDs(getVersions(t, s, "s1")), []string{"v2", "v3", "v1"})
+}
