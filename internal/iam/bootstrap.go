@@ -33,9 +33,10 @@ func (r RootCredentials) String() string {
 const metaRootKey = "root-access-key"
 
 // Bootstrap makes sure the root account and its access key exist. With
-// in.KeyID and in.Secret set it stores that pair (or checks a stored one
-// matches); otherwise it generates a pair on first start and returns it with
-// Created set. It returns an error when a stored key differs from in.
+// in.KeyID and in.Secret set it stores that pair on first start; otherwise
+// it generates a pair and returns it with Generated set. On later starts it
+// returns the stored pair (without its secret), and an error when in names
+// another key, secret or account than the stored ones.
 func (s *Service) Bootstrap(ctx context.Context, in RootInput) (RootCredentials, error) {
 	var out RootCredentials
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
@@ -47,25 +48,16 @@ func (s *Service) Bootstrap(ctx context.Context, in RootInput) (RootCredentials,
 }
 
 func (s *Service) bootstrap(ctx context.Context, tx store.Tx, in RootInput) (RootCredentials, error) {
-	generated := false
-	if in.KeyID == "" {
-		id, err := tx.Meta(ctx, metaRootKey)
-		if err == nil {
-			k, err := tx.AccessKey(ctx, id)
-			if err != nil {
-				return RootCredentials{}, fmt.Errorf("load root access key: %w", err)
-			}
-			return RootCredentials{AccountID: k.Account, KeyID: k.ID}, nil
-		} else if !fault.Is(err, fault.NotFound) {
-			return RootCredentials{}, err
-		}
-		in.KeyID, in.Secret = NewAccessKeyID(), NewSecretKey()
-		generated = true
-	}
-	if k, err := tx.AccessKey(ctx, in.KeyID); err == nil {
-		return RootCredentials{AccountID: k.Account, KeyID: k.ID}, s.checkSame(ctx, k, in)
-	} else if !fault.Is(err, fault.NotFound) {
+	stored, err := tx.Meta(ctx, metaRootKey)
+	switch {
+	case err == nil:
+		return s.storedRoot(ctx, tx, stored, in)
+	case !fault.Is(err, fault.NotFound):
 		return RootCredentials{}, err
+	}
+	generated := in.KeyID == ""
+	if generated {
+		in.KeyID, in.Secret = NewAccessKeyID(), NewSecretKey()
 	}
 	if in.AccountID == "" {
 		in.AccountID = NewAccountID()
@@ -78,6 +70,26 @@ func (s *Service) bootstrap(ctx context.Context, tx store.Tx, in RootInput) (Roo
 		out.Secret = in.Secret
 	}
 	return out, nil
+}
+
+// storedRoot answers a start on a data directory that has root credentials:
+// the environment, when it names any, must name the same ones.
+func (s *Service) storedRoot(ctx context.Context, tx store.Tx, id string, in RootInput) (RootCredentials, error) {
+	k, err := tx.AccessKey(ctx, id)
+	if err != nil {
+		return RootCredentials{}, fmt.Errorf("load root access key: %w", err)
+	}
+	out := RootCredentials{AccountID: k.Account, KeyID: k.ID}
+	if in.KeyID == "" {
+		if in.AccountID != "" && in.AccountID != k.Account {
+			return out, fmt.Errorf("the root account of this data directory is %s, not %s", k.Account, in.AccountID)
+		}
+		return out, nil
+	}
+	if in.KeyID != k.ID {
+		return out, fmt.Errorf("this data directory's root access key is %s; COFFER_ROOT_SECRET_ID names %s", k.ID, in.KeyID)
+	}
+	return out, s.checkSame(ctx, k, in)
 }
 
 func (s *Service) checkSame(ctx context.Context, k *store.AccessKey, in RootInput) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -57,8 +58,14 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 func (s *Server) open(ctx context.Context) error {
-	var err error
-	if s.root, err = keyfile.Open(s.cfg.path("root.key"), true); err != nil {
+	// The root key file is created only with a new database: a database
+	// without its key is a restore gone wrong, not a first start.
+	_, err := os.Stat(s.cfg.path("coffer.db"))
+	firstStart := errors.Is(err, fs.ErrNotExist)
+	if s.root, err = keyfile.Open(s.cfg.path("root.key"), firstStart); err != nil {
+		if !firstStart && errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("the root key file is missing: restore %s from its backup (the database cannot be read without it): %w", s.cfg.path("root.key"), err)
+		}
 		return err
 	}
 	if s.store, err = sqlite.Open(ctx, s.cfg.path("coffer.db")); err != nil {

@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 )
 
 // decode reads body strictly into dst: one JSON object, known fields only,
-// each of the right type. Errors are InvalidParameter, UnknownParameter or
+// spelled exactly and given once, each of the right type. Errors are InvalidParameter, UnknownParameter or
 // MissingParameter, naming the field but never echoing a value.
 func decode(body []byte, dst any) error {
 	body = bytes.TrimSpace(body)
@@ -19,6 +20,9 @@ func decode(body []byte, dst any) error {
 	}
 	if body[0] != '{' {
 		return wire(codeInvalidParameter, "The request body must be a JSON object.")
+	}
+	if err := checkFields(body, reflect.TypeOf(dst)); err != nil {
+		return err
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()

@@ -35,10 +35,18 @@ func TestDecode(t *testing.T) {
 		{"fraction for integer", `{"RecoveryWindowInDays":1.5}`, codeInvalidParameter},
 		{"bool for integer", `{"RecoveryWindowInDays":true}`, codeInvalidParameter},
 		{"unknown field", `{"SecretNam":"a"}`, codeUnknownParameter},
+		{"other letter case", `{"secretname":"a"}`, codeUnknownParameter},
+		{"given twice", `{"SecretName":"a","SecretName":"b"}`, codeInvalidParameter},
+		{"nested other case", `{"Tags":[{"tagkey":"k","TagValue":"v"}]}`, codeUnknownParameter},
+		{"nested given twice", `{"Tags":[{"TagKey":"k","TagKey":"j"}]}`, codeInvalidParameter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var r deleteSecretRequest
+			var r struct {
+				SecretName           string
+				RecoveryWindowInDays *int64
+				Tags                 []tagIn
+			}
 			if got := codeOfDecode(tt.body, &r); got != tt.want {
 				t.Fatalf("code %q, want %q", got, tt.want)
 			}
