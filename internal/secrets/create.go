@@ -98,7 +98,7 @@ func (s *Service) create(ctx context.Context, tx store.Tx, op string, sc Scope, 
 	if in.Value == nil {
 		return sec, nil, nil
 	}
-	ver, err := s.seal(ctx, tx, key, sec, versionID(in.VersionID), *in.Value, now)
+	ver, err := s.seal(ctx, key, sec, versionID(in.VersionID), *in.Value, now)
 	if err != nil {
 		return nil, nil, err
 	}

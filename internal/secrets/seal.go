@@ -11,7 +11,7 @@ import (
 )
 
 // seal returns a new version of sec holding v, sealed under its own data key.
-func (s *Service) seal(ctx context.Context, _ store.Tx, key *store.Key, sec *Secret, id string, v Value, now time.Time) (*Version, error) {
+func (s *Service) seal(ctx context.Context, key *store.Key, sec *Secret, id string, v Value, now time.Time) (*Version, error) {
 	sealed, err := s.Keys.Seal(ctx, key, v.Bytes(), valueAAD(sec, id))
 	if err != nil {
 		return nil, fmt.Errorf("seal version %s: %w", id, err)

@@ -14,6 +14,9 @@ import (
 type Selector struct {
 	VersionID string
 	Stage     string
+	// OrStage picks the version holding this stage when no version has
+	// VersionID (Tencent's SSM_Current names the current version so).
+	OrStage string
 }
 
 // GetValue returns a version of an Enabled secret and its value. It returns
@@ -54,6 +57,9 @@ func pick(ctx context.Context, tx store.Tx, op string, sec *Secret, sel Selector
 		return byStage(ctx, tx, op, sec, stage)
 	}
 	v, err := tx.Version(ctx, sec.ID, sel.VersionID)
+	if fault.Is(err, fault.NotFound) && sel.OrStage != "" {
+		return byStage(ctx, tx, op, sec, sel.OrStage)
+	}
 	if fault.Is(err, fault.NotFound) {
 		return nil, fault.E(op, fault.NotFound, "secret "+sec.Name+" has no version "+sel.VersionID).Because(fault.NoSuchVersion)
 	} else if err != nil {
@@ -66,14 +72,11 @@ func pick(ctx context.Context, tx store.Tx, op string, sec *Secret, sel Selector
 }
 
 func byStage(ctx context.Context, tx store.Tx, op string, sec *Secret, stage string) (*Version, error) {
-	vs, err := tx.Versions(ctx, sec.ID)
-	if err != nil {
-		return nil, fmt.Errorf("list versions: %w", err)
+	v, err := tx.VersionByStage(ctx, sec.ID, stage)
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.E(op, fault.NotFound, "secret "+sec.Name+" has no version with stage "+stage).Because(fault.NoSuchStage)
 	}
-	if v := holder(vs, stage); v != nil {
-		return v, nil
-	}
-	return nil, fault.E(op, fault.NotFound, "secret "+sec.Name+" has no version with stage "+stage).Because(fault.NoSuchStage)
+	return v, err
 }
 
 // PutInput describes a new version.
@@ -136,7 +139,7 @@ func (s *Service) put(ctx context.Context, tx store.Tx, op string, sc Scope, nam
 	if err != nil {
 		return nil, err
 	}
-	ver, err := s.seal(ctx, tx, key, sec, id, in.Value, now)
+	ver, err := s.seal(ctx, key, sec, id, in.Value, now)
 	if err != nil {
 		return nil, err
 	}

@@ -68,6 +68,8 @@ type SecretTx interface {
 	InsertVersion(ctx context.Context, v *Version) error
 	// Version returns one version of a secret.
 	Version(ctx context.Context, secretID, versionID string) (*Version, error)
+	// VersionByStage returns the version carrying a stage label.
+	VersionByStage(ctx context.Context, secretID, stage string) (*Version, error)
 	// VersionByToken returns the version created with an idempotency token.
 	VersionByToken(ctx context.Context, secretID, token string) (*Version, error)
 	// Versions returns every version of a secret, oldest first (by Seq).

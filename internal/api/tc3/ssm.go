@@ -7,7 +7,6 @@ import (
 	"regexp"
 
 	"github.com/coffer-secrets/coffer/internal/api"
-	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/secrets"
 	"github.com/coffer-secrets/coffer/internal/store"
 )
@@ -162,6 +161,3 @@ func tags(in []tagIn) ([]store.Tag, error) {
 	}
 	return out, nil
 }
-
-// notFoundAs keeps a stage lookup's error in Tencent's terms.
-func isNotFound(err error) bool { return fault.Is(err, fault.NotFound) }

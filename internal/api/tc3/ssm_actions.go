@@ -79,10 +79,11 @@ func (r *getSecretValueRequest) check() error {
 }
 
 func getSecretValue(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Call, r *getSecretValueRequest) (*getSecretValueResponse, error) {
-	_, _, val, err := e.Gate.Secrets.GetValue(ctx, sc, r.SecretName, secrets.Selector{VersionID: r.VersionId})
-	if isNotFound(err) && r.VersionId == currentVersionID {
-		_, _, val, err = e.Gate.Secrets.GetValue(ctx, sc, r.SecretName, secrets.Selector{Stage: secrets.StageCurrent})
+	sel := secrets.Selector{VersionID: r.VersionId}
+	if r.VersionId == currentVersionID {
+		sel.OrStage = secrets.StageCurrent
 	}
+	_, _, val, err := e.Gate.Secrets.GetValue(ctx, sc, r.SecretName, sel)
 	if err != nil {
 		return nil, err
 	}

@@ -105,6 +105,13 @@ func (t *tx) VersionByToken(ctx context.Context, secretID, token string) (*store
 	return t.versionWhere(ctx, op, `secret_id = ? AND token = ? AND token <> ''`, secretID, token)
 }
 
+// VersionByStage returns the version of a secret that carries stage;
+// NotFound when none does.
+func (t *tx) VersionByStage(ctx context.Context, secretID, stage string) (*store.Version, error) {
+	return t.versionWhere(ctx, "sqlite.VersionByStage", `secret_id = ? AND version_id =
+		(SELECT version_id FROM version_stages WHERE secret_id = ? AND stage = ?)`, secretID, secretID, stage)
+}
+
 func (t *tx) versionWhere(ctx context.Context, op, where string, args ...any) (*store.Version, error) {
 	row := t.tx.QueryRowContext(ctx, `SELECT `+versionCols+` FROM versions WHERE `+where, args...)
 	v, err := scanVersion(row)

@@ -152,6 +152,28 @@ func testVersionStages(t *testing.T, s store.Store) {
 	wantEqual(t, "stages of v1", stageSet(got[0].Stages), []string{"AWSPREVIOUS"})
 	wantEqual(t, "stages of v2", stageSet(got[1].Stages), []string{"AWSCURRENT"})
 	wantEqual(t, "versions", len(got), 2)
+
+	// VersionByStage finds the holder, in its own secret only.
+	err = s.View(t.Context(), func(tx store.Tx) error {
+		for _, c := range []struct{ secret, stage, want string }{
+			{"s1", "AWSCURRENT", "v2"}, {"s1", "AWSPREVIOUS", "v1"}, {"s2", "AWSCURRENT", "v1"},
+		} {
+			v, err := tx.VersionByStage(t.Context(), c.secret, c.stage)
+			if err != nil {
+				return err
+			}
+			wantEqual(t, "VersionByStage("+c.secret+", "+c.stage+")", v.ID, c.want)
+			wantEqual(t, "its secret", v.SecretID, c.secret)
+		}
+		_, err := tx.VersionByStage(t.Context(), "s1", "AWSPENDING")
+		wantKind(t, "VersionByStage of a label nobody holds", err, fault.NotFound)
+		_, err = tx.VersionByStage(t.Context(), "s2", "AWSPREVIOUS")
+		wantKind(t, "VersionByStage of another secret's label", err, fault.NotFound)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func testVersionUpdate(t *testing.T, s store.Store) {
