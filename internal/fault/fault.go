@@ -64,6 +64,7 @@ const (
 	TagKeysDuplicated     Reason = "tag keys duplicated"
 	NoSuchVersion         Reason = "no such version"
 	NoSuchStage           Reason = "no such stage"
+	StageMismatch         Reason = "version does not carry the stage"
 )
 
 // Error is a Coffer error. Msg is safe to return to a client: it never holds a

@@ -135,31 +135,14 @@ type MetaPatch struct {
 // UpdateMeta changes the metadata of an Enabled or Disabled secret.
 func (s *Service) UpdateMeta(ctx context.Context, sc Scope, name string, p MetaPatch) (*Secret, error) {
 	const op = "secrets.UpdateMeta"
-	if p.Description != nil {
-		if err := checkDescription(op, *p.Description); err != nil {
-			return nil, err
-		}
+	if err := s.checkPatch(op, p); err != nil {
+		return nil, err
 	}
 	var sec *Secret
 	err := s.update(ctx, func(tx store.Tx, now time.Time) error {
 		var err error
-		if sec, err = load(ctx, tx, op, sc, name); err != nil {
-			return err
-		}
-		if err := statusError(op, sec, store.StatusEnabled, store.StatusDisabled); err != nil {
-			return err
-		}
-		if p.Description != nil {
-			sec.Description = *p.Description
-		}
-		if p.KeyID != nil {
-			key, err := s.keyFor(ctx, tx, op, sc, *p.KeyID, now)
-			if err != nil {
-				return err
-			}
-			sec.KeyID = key.ID
-		}
-		return s.touch(ctx, tx, sec, now)
+		sec, err = s.patch(ctx, tx, op, sc, name, p, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -167,49 +150,36 @@ func (s *Service) UpdateMeta(ctx context.Context, sc Scope, name string, p MetaP
 	return sec, nil
 }
 
-// ListInput selects secrets.
-type ListInput struct {
-	Status Status // "" for any
-	Types  []Type
-	Search string
-	Tags   []store.TagFilter
-	Asc    bool
-	Offset int
-	Limit  int // 0 for 20
+func (s *Service) checkPatch(op string, p MetaPatch) error {
+	if p.Description != nil {
+		return checkDescription(op, *p.Description)
+	}
+	return nil
 }
 
-// List returns a page of the secrets in scope and the number that match.
-func (s *Service) List(ctx context.Context, sc Scope, in ListInput) ([]*Secret, int, error) {
-	const op = "secrets.List"
-	if in.Limit == 0 {
-		in.Limit = 20
+// patch applies p to the named secret in tx.
+func (s *Service) patch(ctx context.Context, tx store.Tx, op string, sc Scope, name string, p MetaPatch, now time.Time) (*Secret, error) {
+	sec, err := load(ctx, tx, op, sc, name)
+	if err != nil {
+		return nil, err
 	}
-	if in.Limit < 0 || in.Limit > s.limits().MaxListLimit || in.Offset < 0 {
-		return nil, 0, fault.E(op, fault.Invalid, fmt.Sprintf("Limit is 1 to %d and Offset is not negative", s.limits().MaxListLimit))
+	if err := statusError(op, sec, store.StatusEnabled, store.StatusDisabled); err != nil {
+		return nil, err
 	}
-	q := store.SecretQuery{
-		Account: sc.Account, Region: sc.Region, Status: in.Status, Types: in.Types,
-		Search: in.Search, Tags: in.Tags, Asc: in.Asc, Offset: in.Offset, Limit: in.Limit,
+	if p.Description == nil && p.KeyID == nil {
+		return sec, nil
 	}
-	var out []*Secret
-	var total int
-	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
-		var err error
-		out, total, err = tx.ListSecrets(ctx, q)
-		return err
-	})
-	return out, total, err
-}
-
-// Count returns how many secrets the account holds in the region.
-func (s *Service) Count(ctx context.Context, sc Scope) (int, error) {
-	var n int
-	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
-		var err error
-		n, err = tx.CountSecrets(ctx, sc.Account, sc.Region)
-		return err
-	})
-	return n, err
+	if p.Description != nil {
+		sec.Description = *p.Description
+	}
+	if p.KeyID != nil {
+		key, err := s.keyFor(ctx, tx, op, sc, *p.KeyID, now)
+		if err != nil {
+			return nil, err
+		}
+		sec.KeyID = key.ID
+	}
+	return sec, s.touch(ctx, tx, sec, now)
 }
 
 // Sweep purges up to limit secrets whose deletion time has come and returns

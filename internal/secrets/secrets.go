@@ -9,6 +9,7 @@ package secrets
 import (
 	"context"
 	"crypto/rand"
+	"strings"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -95,17 +96,31 @@ func (s *Service) view(ctx context.Context, fn func(tx store.Tx, now time.Time) 
 	return s.Store.View(ctx, func(tx store.Tx) error { return fn(tx, now) })
 }
 
-// load returns the named secret in scope, or NotFound.
+// load returns the named secret in scope, or NotFound. A pinned name
+// (Pin) finds the secret only if its id starts with the pin.
 func load(ctx context.Context, tx store.Tx, op string, sc Scope, name string) (*Secret, error) {
+	name, pin, _ := strings.Cut(name, pinSep)
 	if err := CheckName(op, name); err != nil {
 		return nil, err
 	}
 	sec, err := tx.Secret(ctx, sc.Account, sc.Region, name)
+	if err == nil && !strings.HasPrefix(sec.ID, pin) {
+		err = fault.E(op, fault.NotFound, "")
+	}
 	if fault.Is(err, fault.NotFound) {
 		return nil, fault.E(op, fault.NotFound, "secret "+name+" does not exist")
 	}
 	return sec, err
 }
+
+// pinSep cannot occur in a name (CheckName refuses it).
+const pinSep = "\x00"
+
+// Pin returns a name that every method resolves to the secret called name
+// only while that secret's id starts with idPrefix, so a call addressed to
+// one incarnation of a secret (an AWS ARN with its suffix) never reaches a
+// later secret of the same name.
+func Pin(name, idPrefix string) string { return name + pinSep + idPrefix }
 
 // statusError returns the error for a secret whose status forbids op, or nil
 // when the status is one of allowed.

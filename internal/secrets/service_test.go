@@ -92,7 +92,7 @@ func TestPutMovesStages(t *testing.T) {
 	ctx := context.Background()
 	mustCreate(t, s, "app", "one")
 	for i, id := range []string{"v2", "v3"} {
-		if _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: id, Value: secrets.StringValue(fmt.Sprint(i + 2))}); err != nil {
+		if _, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: id, Value: secrets.StringValue(fmt.Sprint(i + 2))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -117,7 +117,7 @@ func TestPutMovesStages(t *testing.T) {
 		t.Errorf("previous = %q, want 2", v)
 	}
 	_, _, _, err = s.GetValue(ctx, sc, "app", secrets.Selector{VersionID: "v1", Stage: secrets.StageCurrent})
-	wantFault(t, err, fault.Invalid, "")
+	wantFault(t, err, fault.Invalid, fault.StageMismatch)
 	_, _, _, err = s.GetValue(ctx, sc, "app", secrets.Selector{Stage: "nope"})
 	wantFault(t, err, fault.NotFound, fault.NoSuchStage)
 }
@@ -126,7 +126,7 @@ func TestPendingLabelLeavesCurrent(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
 	mustCreate(t, s, "app", "one")
-	if _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: "v2", Value: secrets.StringValue("two"), Stages: []string{secrets.StagePending}}); err != nil {
+	if _, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: "v2", Value: secrets.StringValue("two"), Stages: []string{secrets.StagePending}}); err != nil {
 		t.Fatal(err)
 	}
 	if v := mustValue(t, s, "app", secrets.Selector{}); v != "one" {
@@ -157,11 +157,11 @@ func TestIdempotentWrites(t *testing.T) {
 	wantFault(t, err, fault.Exists, fault.TokenReused)
 
 	put := secrets.PutInput{VersionID: "tok-2", Token: "tok-2", Value: secrets.StringValue("two")}
-	first, err := s.PutValue(ctx, sc, "app", put)
+	_, first, err := s.PutValue(ctx, sc, "app", put)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := s.PutValue(ctx, sc, "app", put)
+	_, second, err := s.PutValue(ctx, sc, "app", put)
 	if err != nil || second.ID != first.ID {
 		t.Fatalf("retried put = %v, %v", second, err)
 	}
@@ -169,7 +169,7 @@ func TestIdempotentWrites(t *testing.T) {
 	if len(vs) != 2 {
 		t.Fatalf("%d versions after a retried put, want 2", len(vs))
 	}
-	_, err = s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: "tok-2", Value: secrets.StringValue("two")})
+	_, _, err = s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: "tok-2", Value: secrets.StringValue("two")})
 	wantFault(t, err, fault.Exists, fault.VersionExists)
 }
 
@@ -178,7 +178,7 @@ func TestDeleteCurrentVersionPromotesNewest(t *testing.T) {
 	ctx := context.Background()
 	mustCreate(t, s, "app", "one")
 	for _, id := range []string{"v2", "v3"} {
-		if _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: id, Value: secrets.StringValue(id)}); err != nil {
+		if _, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: id, Value: secrets.StringValue(id)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -240,11 +240,11 @@ func TestVersionLimit(t *testing.T) {
 	ctx := context.Background()
 	mustCreate(t, s, "app", "one")
 	for i := 2; i <= 10; i++ {
-		if _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: secrets.StringValue("x")}); err != nil {
+		if _, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: secrets.StringValue("x")}); err != nil {
 			t.Fatalf("version %d: %v", i, err)
 		}
 	}
-	_, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: secrets.StringValue("x")})
+	_, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: secrets.StringValue("x")})
 	wantFault(t, err, fault.Limit, "")
 }
 
@@ -255,7 +255,7 @@ func TestManagedSecretRefusesHandEdits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.PutValue(ctx, sc, "db", secrets.PutInput{Value: secrets.StringValue("x")})
+	_, _, err = s.PutValue(ctx, sc, "db", secrets.PutInput{Value: secrets.StringValue("x")})
 	wantFault(t, err, fault.WrongState, fault.AutoRotated)
 	wantFault(t, s.DeleteVersion(ctx, sc, "db", "x"), fault.WrongState, fault.AutoRotated)
 }
@@ -286,7 +286,7 @@ func TestConcurrentPutsKeepOneCurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: fmt.Sprintf("w%d", i), Value: secrets.StringValue(fmt.Sprint(i))})
+			_, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: fmt.Sprintf("w%d", i), Value: secrets.StringValue(fmt.Sprint(i))})
 			errs <- err
 		}()
 	}
@@ -328,13 +328,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 		err  error
 		kind fault.Kind
 	}{
-		{"oversize", func() error { _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: big}); return err }(), fault.Invalid},
+		{"oversize", func() error { _, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: big}); return err }(), fault.Invalid},
 		{"empty value", func() error {
-			_, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: secrets.StringValue("")})
+			_, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: secrets.StringValue("")})
 			return err
 		}(), fault.Invalid},
 		{"bad version id", func() error {
-			_, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: "a b", Value: secrets.StringValue("x")})
+			_, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: "a b", Value: secrets.StringValue("x")})
 			return err
 		}(), fault.Invalid},
 		{"bad name", func() error {

@@ -49,9 +49,10 @@ func attach(vs []*store.Version, target *store.Version, labels []string) []*stor
 	return changedList(vs, changed, target)
 }
 
-// detach removes label from version v. It returns v when it changed.
-func detach(v *store.Version, label string) []*store.Version {
-	if !slices.Contains(v.Stages, label) {
+// detachOnly removes label from version v (which may be nil). It returns v
+// when it changed.
+func detachOnly(v *store.Version, label string) []*store.Version {
+	if v == nil || !slices.Contains(v.Stages, label) {
 		return nil
 	}
 	v.Stages = without(v.Stages, label)

@@ -45,7 +45,26 @@ func (s *Service) GetValue(ctx context.Context, sc Scope, name string, sel Selec
 	if err != nil {
 		return nil, nil, Value{}, err
 	}
+	if err := s.noteAccess(ctx, sec); err != nil {
+		return nil, nil, Value{}, err
+	}
 	return sec, strip(ver), val, nil
+}
+
+// noteAccess records the day a secret's value was last read (AWS's
+// LastAccessedDate has day granularity), so a secret read all day long
+// costs one write a day, not one per read.
+func (s *Service) noteAccess(ctx context.Context, sec *Secret) error {
+	day := s.now().Truncate(24 * time.Hour)
+	if !sec.AccessedAt.Before(day) {
+		return nil
+	}
+	err := s.Store.Update(ctx, func(tx store.Tx) error { return tx.SetAccessed(ctx, sec.ID, day) })
+	if err != nil && !fault.Is(err, fault.NotFound) { // deleted meanwhile: nothing to note
+		return fmt.Errorf("note access: %w", err)
+	}
+	sec.AccessedAt = day
+	return nil
 }
 
 func pick(ctx context.Context, tx store.Tx, op string, sec *Secret, sel Selector) (*Version, error) {
@@ -66,7 +85,7 @@ func pick(ctx context.Context, tx store.Tx, op string, sec *Secret, sel Selector
 		return nil, err
 	}
 	if sel.Stage != "" && !slices.Contains(v.Stages, sel.Stage) {
-		return nil, fault.E(op, fault.Invalid, "version "+sel.VersionID+" does not carry stage "+sel.Stage)
+		return nil, fault.E(op, fault.Invalid, "version "+sel.VersionID+" does not carry stage "+sel.Stage).Because(fault.StageMismatch)
 	}
 	return v, nil
 }
@@ -85,6 +104,14 @@ type PutInput struct {
 	Value     Value
 	Stages    []string // nil for [current]
 	Token     string   // idempotency token
+
+	// MaxVersions overrides Limits.MaxVersions for this call (an API
+	// family's own limit); 0 keeps the service's.
+	MaxVersions int
+	// PruneDeprecated makes room by deleting versions without stage labels,
+	// oldest first, never one younger than a day (the AWS rule), before
+	// the version limit applies.
+	PruneDeprecated bool
 }
 
 // PutValue adds a version to an Enabled or Disabled secret and moves its
@@ -93,18 +120,22 @@ type PutInput struct {
 // taken version id (Reason VersionExists) or a token reused with another
 // value (TokenReused), fault.Limit when the secret holds the most versions
 // allowed, and fault.WrongState for other statuses or rotated secrets.
-func (s *Service) PutValue(ctx context.Context, sc Scope, name string, in PutInput) (*Version, error) {
+func (s *Service) PutValue(ctx context.Context, sc Scope, name string, in PutInput) (*Secret, *Version, error) {
 	const op = "secrets.PutValue"
 	if err := s.checkPut(op, in); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var sec *Secret
 	var ver *Version
 	err := s.update(ctx, func(tx store.Tx, now time.Time) error {
 		var err error
-		ver, err = s.put(ctx, tx, op, sc, name, in, now)
+		sec, ver, err = s.put(ctx, tx, op, sc, name, in, now)
 		return err
 	})
-	return strip(ver), err
+	if err != nil {
+		return nil, nil, err
+	}
+	return sec, strip(ver), nil
 }
 
 func (s *Service) checkPut(op string, in PutInput) error {
@@ -119,35 +150,59 @@ func (s *Service) checkPut(op string, in PutInput) error {
 	return s.checkValue(op, in.Value)
 }
 
-func (s *Service) put(ctx context.Context, tx store.Tx, op string, sc Scope, name string, in PutInput, now time.Time) (*Version, error) {
+func (s *Service) put(ctx context.Context, tx store.Tx, op string, sc Scope, name string, in PutInput, now time.Time) (*Secret, *Version, error) {
 	sec, err := s.writable(ctx, tx, op, sc, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	id := versionID(in.VersionID)
 	if old, err := s.existing(ctx, tx, op, sec, id, in); old != nil || err != nil {
-		return old, err
+		return sec, old, err
 	}
+	vs, err := s.roomFor(ctx, tx, op, sec, in, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := s.secretKey(ctx, tx, op, sec)
+	if err != nil {
+		return nil, nil, err
+	}
+	ver, err := s.seal(ctx, key, sec, id, in.Value, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	ver.Token = in.Token
+	if err := s.relabel(ctx, tx, vs, ver, stagesOrCurrent(in.Stages), true); err != nil {
+		return nil, nil, err
+	}
+	return sec, ver, s.touch(ctx, tx, sec, now)
+}
+
+// roomFor returns the versions of sec after making room for one more:
+// pruning deprecated versions when asked, then refusing at the limit.
+func (s *Service) roomFor(ctx context.Context, tx store.Tx, op string, sec *Secret, in PutInput, now time.Time) ([]*Version, error) {
 	vs, err := tx.Versions(ctx, sec.ID)
 	if err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
-	if len(vs) >= s.limits().MaxVersions {
+	limit := in.MaxVersions
+	if limit == 0 {
+		limit = s.limits().MaxVersions
+	}
+	for i := 0; in.PruneDeprecated && len(vs) >= limit && i < len(vs); {
+		if v := vs[i]; len(v.Stages) == 0 && now.Sub(v.CreatedAt) >= 24*time.Hour {
+			if err := tx.DeleteVersion(ctx, sec.ID, v.ID); err != nil {
+				return nil, fmt.Errorf("prune version %s: %w", v.ID, err)
+			}
+			vs = slices.Delete(vs, i, i+1)
+			continue
+		}
+		i++
+	}
+	if len(vs) >= limit {
 		return nil, fault.E(op, fault.Limit, fmt.Sprintf("secret %s holds %d versions, the limit", sec.Name, len(vs)))
 	}
-	key, err := s.secretKey(ctx, tx, op, sec)
-	if err != nil {
-		return nil, err
-	}
-	ver, err := s.seal(ctx, key, sec, id, in.Value, now)
-	if err != nil {
-		return nil, err
-	}
-	ver.Token = in.Token
-	if err := s.relabel(ctx, tx, vs, ver, stagesOrCurrent(in.Stages), true); err != nil {
-		return nil, err
-	}
-	return ver, s.touch(ctx, tx, sec, now)
+	return vs, nil
 }
 
 // existing answers a put whose version id or token is already used: the

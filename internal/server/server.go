@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/api"
+	"github.com/coffer-secrets/coffer/internal/api/awsjson"
 	"github.com/coffer-secrets/coffer/internal/api/tc3"
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/iam"
@@ -88,7 +89,10 @@ func (s *Server) wire() {
 	s.Gate = &api.Gate{IAM: s.IAM, Secrets: s.Secrets, Regions: s.cfg.Regions, AnyRegion: s.cfg.Dev, Log: s.cfg.Log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/", &tc3.Edge{Gate: s.Gate, Clock: s.cfg.Clock})
+	mux.Handle("/", edges{
+		tencent: &tc3.Edge{Gate: s.Gate, Clock: s.cfg.Clock},
+		aws:     &awsjson.Edge{Gate: s.Gate, Clock: s.cfg.Clock},
+	})
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -98,6 +102,21 @@ func (s *Server) wire() {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          nil,
 	}
+}
+
+// edges routes a request to the API family it speaks: AWS JSON requests
+// name their action in X-Amz-Target, Tencent's in X-TC-Action (and
+// everything else gets Tencent's error envelope).
+type edges struct {
+	tencent, aws http.Handler
+}
+
+func (e edges) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if awsjson.IsAWS(r) {
+		e.aws.ServeHTTP(w, r)
+		return
+	}
+	e.tencent.ServeHTTP(w, r)
 }
 
 func (s *Server) listen() error {

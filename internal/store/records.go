@@ -62,7 +62,9 @@ type Secret struct {
 	Product     string    // product name for database secrets; "" for user-defined
 	ResourceID  string    // product instance id, or an opaque id
 	Rotation    Rotation
-	Revision    int64 // optimistic concurrency: incremented by every UpdateSecret
+	Policy      string // resource policy document (JSON); "" for none
+	Tagged      bool   // tags were set at some time (the AWS API shows Tags from then on, even empty)
+	Revision    int64  // optimistic concurrency: incremented by every UpdateSecret
 }
 
 // Version is one value of a secret.
@@ -139,17 +141,39 @@ type AccessKey struct {
 	LastUsedAt time.Time
 }
 
+// SortKey orders ListSecrets.
+type SortKey string
+
+// The sort keys. Every order breaks ties by Name in the same direction.
+const (
+	SortCreated  SortKey = ""         // CreatedAt
+	SortName     SortKey = "name"     // Name alone
+	SortChanged  SortKey = "changed"  // UpdatedAt
+	SortAccessed SortKey = "accessed" // AccessedAt, never-read secrets as time zero
+)
+
+// Cursor is a position in a ListSecrets order: the sort value and the name
+// of the last secret a page returned.
+type Cursor struct {
+	Time time.Time // the sort key's time; ignored for SortName
+	Name string
+}
+
 // SecretQuery selects secrets for ListSecrets.
 type SecretQuery struct {
-	Account string
-	Region  string
-	Status  SecretStatus // "" for any
-	Types   []SecretType // empty for any
-	Search  string       // case-sensitive substring of the name; "" for any
-	Tags    []TagFilter  // ANDed
-	Asc     bool         // order by CreatedAt ascending (default descending), ties by Name
-	Offset  int
-	Limit   int // 0 means no limit
+	Account   string
+	Region    string
+	Status    SecretStatus // "" for any
+	NotStatus SecretStatus // "" for none; excludes one status (PendingDelete for AWS listings)
+	Types     []SecretType // empty for any
+	Search    string       // case-sensitive substring of the name; "" for any. Without After, an exact match sorts first.
+	Tags      []TagFilter  // ANDed
+	Asc       bool         // ascending (default: descending), by the sort key then Name
+	SortBy    SortKey
+	After     *Cursor // keyset paging: only secrets strictly after this position (Offset then applies after it; the total ignores it)
+	Offset    int
+	Limit     int  // 0 means no limit
+	NoTotal   bool // skip counting the matches (ListSecrets then returns -1)
 }
 
 // TagFilter matches secrets carrying Key with one of Values (any value when empty).

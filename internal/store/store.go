@@ -49,13 +49,19 @@ type SecretTx interface {
 	// InsertSecret stores a new secret; Exists when (account, region, name) is taken.
 	InsertSecret(ctx context.Context, s *Secret) error
 	// UpdateSecret stores s if its Revision matches the stored one, and
-	// increments s.Revision; Conflict otherwise.
+	// increments s.Revision; Conflict otherwise. It stores every field but
+	// AccessedAt, which only SetAccessed moves (so a write based on an older
+	// read never moves it back).
 	UpdateSecret(ctx context.Context, s *Secret) error
 	// DeleteSecret removes a secret, its tags and all its versions.
 	DeleteSecret(ctx context.Context, id string) error
 	// ListSecrets returns one page of the secrets matching q and the total
 	// number of matches before paging.
 	ListSecrets(ctx context.Context, q SecretQuery) ([]*Secret, int, error)
+	// SetAccessed records a read of a secret's value: AccessedAt becomes t
+	// when t is later. It changes no Revision, so readers never conflict
+	// with writers; NotFound when the secret does not exist.
+	SetAccessed(ctx context.Context, id string, t time.Time) error
 	// SecretsDue returns up to limit secrets pending deletion whose
 	// DeleteAt is at or before t, in DeleteAt order.
 	SecretsDue(ctx context.Context, t time.Time, limit int) ([]*Secret, error)

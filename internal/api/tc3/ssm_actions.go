@@ -109,7 +109,7 @@ func putSecretValue(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Call,
 	if err != nil {
 		return nil, err
 	}
-	ver, err := e.Gate.Secrets.PutValue(ctx, sc, r.SecretName, secrets.PutInput{VersionID: r.VersionId, Value: v})
+	_, ver, err := e.Gate.Secrets.PutValue(ctx, sc, r.SecretName, secrets.PutInput{VersionID: r.VersionId, Value: v})
 	if err != nil {
 		return nil, err
 	}

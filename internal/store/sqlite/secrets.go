@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
@@ -10,14 +11,15 @@ import (
 const secretCols = `id, account, region, name, description, type, key_id, status,
 	delete_at, created_at, updated_at, accessed_at, created_by, config, product,
 	resource_id, rotation_enabled, rotation_days, rotation_begin, rotation_next,
-	rotation_last, rotator, revision`
+	rotation_last, rotator, policy, tagged, revision`
 
 func secretArgs(s *store.Secret) []any {
 	r := &s.Rotation
 	return []any{s.ID, s.Account, s.Region, s.Name, s.Description, int64(s.Type), s.KeyID,
 		string(s.Status), millis(s.DeleteAt), millis(s.CreatedAt), millis(s.UpdatedAt),
 		millis(s.AccessedAt), s.CreatedBy, s.Config, s.Product, s.ResourceID,
-		r.Enabled, r.Days, millis(r.Begin), millis(r.Next), millis(r.Last), r.Rotator, s.Revision}
+		r.Enabled, r.Days, millis(r.Begin), millis(r.Next), millis(r.Last), r.Rotator,
+		s.Policy, s.Tagged, s.Revision}
 }
 
 func scanSecret(row scanner) (*store.Secret, error) {
@@ -27,7 +29,7 @@ func scanSecret(row scanner) (*store.Secret, error) {
 		&s.Status, timeCol{&s.DeleteAt}, timeCol{&s.CreatedAt}, timeCol{&s.UpdatedAt},
 		timeCol{&s.AccessedAt}, &s.CreatedBy, &s.Config, &s.Product, &s.ResourceID,
 		&r.Enabled, &r.Days, timeCol{&r.Begin}, timeCol{&r.Next}, timeCol{&r.Last}, &r.Rotator,
-		&s.Revision)
+		&s.Policy, &s.Tagged, &s.Revision)
 	if err != nil {
 		return nil, err
 	}
@@ -61,9 +63,10 @@ func (t *tx) SecretByID(ctx context.Context, id string) (*store.Secret, error) {
 
 // InsertSecret stores s and its tags; Exists when its id or name is taken.
 func (t *tx) InsertSecret(ctx context.Context, s *store.Secret) error {
+	args := secretArgs(s)
 	err := t.atomic(ctx, func() error {
 		_, err := t.tx.ExecContext(ctx, `INSERT INTO secrets (`+secretCols+`)
-			VALUES (`+placeholders(23)+`)`, secretArgs(s)...)
+			VALUES (`+placeholders(len(args))+`)`, args...)
 		if err != nil {
 			return err
 		}
@@ -102,15 +105,40 @@ func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 func (t *tx) updateSecretRow(ctx context.Context, s *store.Secret) (int64, error) {
 	r := &s.Rotation
 	return affected(t.tx.ExecContext(ctx, `UPDATE secrets SET name = ?, description = ?,
-		type = ?, key_id = ?, status = ?, delete_at = ?, updated_at = ?, accessed_at = ?,
+		type = ?, key_id = ?, status = ?, delete_at = ?, updated_at = ?,
 		config = ?, product = ?, resource_id = ?, rotation_enabled = ?, rotation_days = ?,
 		rotation_begin = ?, rotation_next = ?, rotation_last = ?, rotator = ?,
-		revision = revision + 1
+		policy = ?, tagged = ?, revision = revision + 1
 		WHERE id = ? AND revision = ?`,
 		s.Name, s.Description, int64(s.Type), s.KeyID, string(s.Status), millis(s.DeleteAt),
-		millis(s.UpdatedAt), millis(s.AccessedAt), s.Config, s.Product, s.ResourceID,
+		millis(s.UpdatedAt), s.Config, s.Product, s.ResourceID,
 		r.Enabled, r.Days, millis(r.Begin), millis(r.Next), millis(r.Last), r.Rotator,
-		s.ID, s.Revision))
+		s.Policy, s.Tagged, s.ID, s.Revision))
+}
+
+// SetAccessed raises a secret's AccessedAt to at when at is later, and
+// changes nothing else, Revision included. It returns NotFound when the
+// secret does not exist; other failures are fault errors.
+func (t *tx) SetAccessed(ctx context.Context, id string, at time.Time) error {
+	const op = "sqlite.SetAccessed"
+	if at.IsZero() {
+		// Nothing is earlier than the zero time; only check the secret exists.
+		var one int
+		err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM secrets WHERE id = ?`, id).Scan(&one)
+		return dbError(op, err, "secret")
+	}
+	// max() of SQLite returns NULL when any argument is NULL: never-read
+	// (NULL) counts as earlier than any time.
+	m := at.UnixMilli()
+	n, err := affected(t.tx.ExecContext(ctx,
+		`UPDATE secrets SET accessed_at = max(COALESCE(accessed_at, ?), ?) WHERE id = ?`, m, m, id))
+	if err != nil {
+		return dbError(op, err, "secret")
+	}
+	if n == 0 {
+		return fault.E(op, fault.NotFound, "secret not found")
+	}
+	return nil
 }
 
 // revisionMiss explains an optimistic update that changed no row: the

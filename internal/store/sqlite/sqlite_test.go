@@ -185,3 +185,16 @@ func TestOddPath(t *testing.T) {
 		}
 	}
 }
+
+// TestListUnknownSort checks that a sort key the store does not know is
+// refused, not read as the default order.
+func TestListUnknownSort(t *testing.T) {
+	db := MustOpen(t, filepath.Join(t.TempDir(), "coffer.db"))
+	err := db.View(t.Context(), func(tx store.Tx) error {
+		_, _, err := tx.ListSecrets(t.Context(), store.SecretQuery{Account: "1", Region: "r", SortBy: "size"})
+		return err
+	})
+	if got, want := fault.KindOf(err), fault.Invalid; err == nil || got != want {
+		t.Fatalf("ListSecrets: got %v (%v), want kind %v", err, got, want)
+	}
+}

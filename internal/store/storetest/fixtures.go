@@ -35,6 +35,8 @@ func newSecret(id, name string) *store.Secret {
 			Last:    at(5),
 			Rotator: "https://rotator.internal/hook",
 		},
+		Policy:   `{"Version":"2012-10-17","Statement":[]}`,
+		Tagged:   true,
 		Revision: 7,
 	}
 }

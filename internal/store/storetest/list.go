@@ -47,6 +47,10 @@ func testListFilters(t *testing.T, s store.Store) {
 	}{
 		{"all", store.SecretQuery{}, []string{"Db-upper", "plain", "ssh", "api-key", "db-test", "db-prod"}},
 		{"status", store.SecretQuery{Status: store.StatusEnabled}, []string{"Db-upper", "plain", "api-key", "db-prod"}},
+		{"not status", store.SecretQuery{NotStatus: store.StatusPendingDelete}, []string{"Db-upper", "plain", "api-key", "db-test", "db-prod"}},
+		{"not status and status", store.SecretQuery{Status: store.StatusEnabled, NotStatus: store.StatusDisabled},
+			[]string{"Db-upper", "plain", "api-key", "db-prod"}},
+		{"not status excludes all", store.SecretQuery{Status: store.StatusEnabled, NotStatus: store.StatusEnabled}, []string{}},
 		{"one type", store.SecretQuery{Types: []store.SecretType{store.TypeDatabase}}, []string{"db-test", "db-prod"}},
 		{"two types", store.SecretQuery{Types: []store.SecretType{store.TypeSSHKey, store.TypeDatabase}}, []string{"ssh", "db-test", "db-prod"}},
 		{"search is case-sensitive", store.SecretQuery{Search: "db"}, []string{"db-test", "db-prod"}},
@@ -66,6 +70,10 @@ func testListFilters(t *testing.T, s store.Store) {
 			got, total := list(t, s, tt.q)
 			wantEqual(t, "names", got, tt.want)
 			wantEqual(t, "total", total, len(tt.want))
+			tt.q.NoTotal = true
+			got, total = list(t, s, tt.q)
+			wantEqual(t, "names without a total", got, tt.want)
+			wantEqual(t, "NoTotal", total, -1)
 		})
 	}
 }
@@ -86,6 +94,17 @@ func testListSearchExactFirst(t *testing.T, s store.Store) {
 		{"ascending", store.SecretQuery{Search: "db", Asc: true}, []string{"db", "mydb", "db-prod"}},
 		{"second page", store.SecretQuery{Search: "db", Offset: 1, Limit: 1}, []string{"db-prod"}},
 		{"no exact match", store.SecretQuery{Search: "d"}, []string{"db-prod", "db", "mydb"}},
+		// A keyset cursor is a position in the plain order: no exact match
+		// first (the Tencent API pages a Search by Offset, the AWS API by
+		// cursor and without Search).
+		{"after a cursor", store.SecretQuery{Search: "db", After: &store.Cursor{Time: at(4), Name: "other"}},
+			[]string{"db-prod", "db", "mydb"}},
+		{"after a cursor past it", store.SecretQuery{Search: "db", After: &store.Cursor{Time: at(3), Name: "db-prod"}},
+			[]string{"db", "mydb"}},
+		{"after a cursor, by name", store.SecretQuery{Search: "db", SortBy: store.SortName,
+			After: &store.Cursor{Name: "z"}}, []string{"mydb", "db-prod", "db"}},
+		{"by name", store.SecretQuery{Search: "db", SortBy: store.SortName, Asc: true}, []string{"db", "db-prod", "mydb"}},
+		{"by name descending", store.SecretQuery{Search: "db", SortBy: store.SortName}, []string{"db", "mydb", "db-prod"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -140,40 +139,85 @@ func testPropertyVersions(t *testing.T, s store.Store) {
 	})
 }
 
-// testPropertyPaging lists random secrets, many sharing a CreatedAt, page
-// by page: the pages joined must be the whole ordered list, each page must
-// report the whole count. Each run uses a region of its own.
+// testPropertyPaging lists random secrets, their times drawn from a few
+// minutes and the zero time so many tie, page by page in a random order
+// and direction, by Offset or by keyset cursor (After built from the last
+// secret of the page before, as a client does). The pages joined must be
+// the whole ordered list, with no repeats and no skips; each page must
+// report the whole count, or -1 with NoTotal. Each run uses a region of
+// its own.
 func testPropertyPaging(t *testing.T, s store.Store) {
 	runs := 0
 	rapid.Check(t, func(t *rapid.T) {
 		runs++
 		region := fmt.Sprintf("prop-%d", runs)
-		minutes := rapid.SliceOfN(rapid.IntRange(0, 3), 0, 12).Draw(t, "minutes")
-		asc := rapid.Bool().Draw(t, "asc")
-		limit := rapid.IntRange(1, 5).Draw(t, "limit")
-		var want []*store.Secret
-		for i, minute := range minutes {
-			sec := bareSecret(fmt.Sprintf("%s-%d", region, i), acctA, region, fmt.Sprintf("s%02d", (i*7)%12))
-			sec.CreatedAt = at(minute)
-			want = append(want, sec)
+		all := pagingSecrets(region).Draw(t, "secrets")
+		q := store.SecretQuery{Account: acctA, Region: region,
+			SortBy:  rapid.SampledFrom(sortKeys).Draw(t, "sort"),
+			Asc:     rapid.Bool().Draw(t, "asc"),
+			NoTotal: rapid.Bool().Draw(t, "noTotal"),
+			Limit:   rapid.IntRange(1, 5).Draw(t, "limit"),
 		}
-		insertSecrets(t, s, want...)
-		slices.SortFunc(want, func(a, b *store.Secret) int {
-			c := a.CreatedAt.Compare(b.CreatedAt)
-			if c == 0 {
-				c = strings.Compare(a.Name, b.Name)
-			}
-			if asc {
-				return c
-			}
-			return -c
-		})
-		got := []string{}
-		for offset := 0; offset < len(minutes); offset += limit {
-			page, total := list(t, s, store.SecretQuery{Account: acctA, Region: region, Asc: asc, Offset: offset, Limit: limit})
-			wantEqual(t, "total", total, len(minutes))
-			got = append(got, page...)
+		if rapid.Bool().Draw(t, "notPending") {
+			q.NotStatus = store.StatusPendingDelete
 		}
-		wantEqual(t, "pages joined", got, names(want))
+		keyset := rapid.Bool().Draw(t, "keyset")
+		insertSecrets(t, s, all...)
+
+		want := slices.DeleteFunc(slices.Clone(all), func(sec *store.Secret) bool { return sec.Status == q.NotStatus })
+		slices.SortFunc(want, compareBy(q.SortBy))
+		if !q.Asc {
+			slices.Reverse(want)
+		}
+		wantTotal := len(want)
+		if q.NoTotal {
+			wantTotal = -1
+		}
+		wantEqual(t, "pages joined", walkPages(t, s, q, keyset, wantTotal), names(want))
 	})
+}
+
+// pagingSecrets draws up to 12 secrets with distinct names in region.
+func pagingSecrets(region string) *rapid.Generator[[]*store.Secret] {
+	when := rapid.IntRange(-1, 2) // -1 is the zero time
+	return rapid.Custom(func(t *rapid.T) []*store.Secret {
+		n := rapid.IntRange(0, 12).Draw(t, "n")
+		var out []*store.Secret
+		for i := range n {
+			// Names sort against insertion order: (i*7)%12 is distinct for i < 12.
+			sec := timed(fmt.Sprintf("s%02d", (i*7)%12), when.Draw(t, "created"), when.Draw(t, "updated"), when.Draw(t, "accessed"))
+			sec.ID, sec.Region = fmt.Sprintf("%s-%d", region, i), region
+			if rapid.IntRange(0, 3).Draw(t, "status") == 0 {
+				sec.Status = store.StatusPendingDelete
+			}
+			out = append(out, sec)
+		}
+		return out
+	})
+}
+
+// walkPages lists q page by page until a short page, by Offset or by
+// keyset cursor, checks every page's total, and returns the names joined.
+func walkPages(t *rapid.T, s store.Store, q store.SecretQuery, keyset bool, wantTotal int) []string {
+	got := []string{}
+	for {
+		var page []*store.Secret
+		var total int
+		mustView(t, s, func(tx store.Tx) error {
+			var err error
+			page, total, err = tx.ListSecrets(context.Background(), q)
+			return err
+		})
+		wantEqual(t, "total", total, wantTotal)
+		got = append(got, names(page)...)
+		// More names than secrets means the walk repeats: stop it there.
+		if len(page) < q.Limit || len(got) > 12 {
+			return got
+		}
+		if keyset {
+			q.After = cursorAt(page[len(page)-1], q.SortBy)
+		} else {
+			q.Offset += q.Limit
+		}
+	}
 }

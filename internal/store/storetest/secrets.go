@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 func testSecretRoundTrip(t *testing.T, s store.Store) {
 	full := newSecret("s1", "full")
+	full.Policy = bigPolicy(20 << 10)
 	bare := bareSecret("s2", acctA, regionX, "bare")
 	bare.Tags = []store.Tag{} // empty and nil read back alike
 	// A time in another zone reads back as the same instant.
@@ -101,27 +103,45 @@ func changeSecret(sec *store.Secret) {
 	sec.Status = store.StatusPendingDelete
 	sec.DeleteAt = at(500)
 	sec.UpdatedAt = at(501)
-	sec.AccessedAt = time.Time{}
+	sec.AccessedAt = time.Time{} // ignored: only SetAccessed moves it
 	sec.Tags = []store.Tag{{Key: "z", Value: "1"}, {Key: "b", Value: "2"}}
 	sec.Config = `{}`
 	sec.Product = "Redis"
 	sec.ResourceID = "crs-1"
 	sec.Rotation = store.Rotation{Days: 7, Next: at(502), Rotator: "other"}
+	sec.Policy = bigPolicy(20 << 10)
+	sec.Tagged = !sec.Tagged
+}
+
+// bigPolicy returns a resource policy document of about size bytes, with
+// the quotes, backslashes and non-ASCII text a JSON document may hold.
+func bigPolicy(size int) string {
+	const stmt = `{"Sid":"s\"é","Effect":"Deny","Principal":"*","Action":"secretsmanager:*","Resource":"*"}`
+	var b strings.Builder
+	b.WriteString(`{"Version":"2012-10-17","Statement":[`)
+	for b.Len() < size {
+		b.WriteString(stmt + ",")
+	}
+	b.WriteString(stmt + `]}`)
+	return b.String()
 }
 
 func testSecretUpdate(t *testing.T, s store.Store) {
 	sec := newSecret("s1", "db")
 	insertSecrets(t, s, sec)
+	accessed := sec.AccessedAt
 	changeSecret(sec)
 	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), sec) })
 	wantEqual(t, "Revision after update", sec.Revision, int64(8))
+	sec.AccessedAt = accessed // UpdateSecret leaves AccessedAt to SetAccessed
 	wantSecret(t, "after update", getSecret(t, s, "s1"), sec)
 
-	sec.Tags = nil
+	sec.Tags, sec.Policy = nil, ""
 	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), sec) })
 	got := getSecret(t, s, "s1")
 	wantEqual(t, "Revision after second update", got.Revision, int64(9))
 	wantEqual(t, "Tags after clearing", len(got.Tags), 0)
+	wantEqual(t, "Policy after clearing", got.Policy, "")
 	mustView(t, s, func(tx store.Tx) error {
 		_, err := tx.Secret(t.Context(), acctA, regionX, "db")
 		wantKind(t, "Secret by old name", err, fault.NotFound)
@@ -182,4 +202,49 @@ func testSecretDelete(t *testing.T, s store.Store) {
 	insertSecrets(t, s, again)
 	wantSecret(t, "reinserted", getSecret(t, s, "s1"), again)
 	insertVersions(t, s, newVersion("s1", "v1", "AWSCURRENT"))
+}
+
+// testSecretSetAccessed checks that SetAccessed only ever raises
+// AccessedAt, and touches nothing else: not UpdatedAt, not the Revision, so
+// a writer holding the secret from before the read still succeeds.
+func testSecretSetAccessed(t *testing.T, s store.Store) {
+	sec := newSecret("s1", "db") // AccessedAt at(2)
+	never := bareSecret("s2", acctA, regionX, "never-read")
+	insertSecrets(t, s, sec, never)
+	setAccessed := func(id string, tm time.Time) error {
+		return s.Update(t.Context(), func(tx store.Tx) error { return tx.SetAccessed(t.Context(), id, tm) })
+	}
+	tests := []struct {
+		name string
+		id   string
+		at   time.Time
+		want time.Time
+	}{
+		{"later", "s1", at(10), at(10)},
+		{"earlier", "s1", at(5), at(10)},
+		{"same", "s1", at(10), at(10)},
+		{"zero", "s1", time.Time{}, at(10)},
+		{"never read, zero", "s2", time.Time{}, time.Time{}},
+		{"never read", "s2", at(-10), at(-10)},
+		{"later in another zone", "s2", at(-5).In(time.FixedZone("UTC-5", -5*3600)), at(-5)},
+	}
+	for _, tt := range tests {
+		wantOK(t, "SetAccessed "+tt.name, setAccessed(tt.id, tt.at))
+		got := getSecret(t, s, tt.id)
+		wantEqual(t, "AccessedAt "+tt.name, got.AccessedAt, ms(tt.want))
+		wantEqual(t, "AccessedAt location "+tt.name, got.AccessedAt.Location(), time.UTC)
+	}
+	// Everything but AccessedAt is as inserted, Revision included.
+	want := *sec
+	want.AccessedAt = at(10)
+	wantSecret(t, "after SetAccessed", getSecret(t, s, "s1"), &want)
+
+	sec.Description = "changed by a writer that read before SetAccessed"
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), sec) })
+	wantEqual(t, "Revision", getSecret(t, s, "s1").Revision, int64(8))
+
+	wantKind(t, "SetAccessed missing", setAccessed("nope", at(1)), fault.NotFound)
+	wantKind(t, "SetAccessed missing, zero", setAccessed("nope", time.Time{}), fault.NotFound)
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.DeleteSecret(t.Context(), "s2") })
+	wantKind(t, "SetAccessed deleted", setAccessed("s2", at(1)), fault.NotFound)
 }

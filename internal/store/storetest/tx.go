@@ -128,6 +128,7 @@ func testViewReadOnly(t *testing.T, s store.Store) {
 		{"DeleteSecret", func(tx store.Tx) error { return tx.DeleteSecret(t.Context(), "s1") }},
 		{"InsertVersion", func(tx store.Tx) error { return tx.InsertVersion(t.Context(), newVersion("s1", "v1")) }},
 		{"SetMeta", func(tx store.Tx) error { return tx.SetMeta(t.Context(), "k", "v") }},
+		{"SetAccessed", func(tx store.Tx) error { return tx.SetAccessed(t.Context(), "s1", at(100)) }},
 		{"InsertAccount", func(tx store.Tx) error { return tx.InsertAccount(t.Context(), &store.Account{ID: acctA}) }},
 	}
 	for _, w := range writes {

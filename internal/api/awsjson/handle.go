@@ -1,0 +1,84 @@
+package awsjson
+
+import (
+	"context"
+
+	"github.com/coffer-secrets/coffer/internal/api"
+	"github.com/coffer-secrets/coffer/internal/secrets"
+)
+
+// request is what every decoded request offers the generic handler.
+type request interface {
+	check(c *api.Call) error // edge-level validation in AWS's terms
+	resource() string        // the secret the call names, "" for none
+}
+
+// handle turns a typed action into an action: decode, check, then run
+// through the gate.
+func handle[R any, PR interface {
+	*R
+	request
+}, Res any](run func(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, req PR) (Res, error)) func(e *Edge, ctx context.Context, c *api.Call, body []byte) (any, error) {
+	return func(e *Edge, ctx context.Context, c *api.Call, body []byte) (any, error) {
+		req := PR(new(R))
+		if err := decode(body, req); err != nil {
+			return nil, err
+		}
+		if err := req.check(c); err != nil {
+			return nil, err
+		}
+		c.Resource = req.resource()
+		var res Res
+		err := e.Gate.Do(ctx, c, func(ctx context.Context, sc secrets.Scope) error {
+			var err error
+			res, err = run(ctx, e, sc, c, req)
+			return err
+		})
+		return res, err
+	}
+}
+
+func reads(run func(e *Edge, ctx context.Context, c *api.Call, body []byte) (any, error)) action {
+	return action{run: run}
+}
+
+func writes(run func(e *Edge, ctx context.Context, c *api.Call, body []byte) (any, error)) action {
+	return action{run: run, writes: true}
+}
+
+// actions is the Secrets Manager action table. Rotation and replication
+// belong to their own capabilities; until they land those actions answer
+// InvalidRequestException saying so.
+var actions = map[string]action{
+	"CreateSecret":             writes(handle(createSecret)),
+	"GetSecretValue":           reads(handle(getSecretValue)),
+	"BatchGetSecretValue":      reads(handle(batchGetSecretValue)),
+	"PutSecretValue":           writes(handle(putSecretValue)),
+	"UpdateSecret":             writes(handle(updateSecret)),
+	"UpdateSecretVersionStage": reads(handle(updateSecretVersionStage)),
+	"DescribeSecret":           reads(handle(describeSecret)),
+	"ListSecrets":              reads(handle(listSecrets)),
+	"ListSecretVersionIds":     reads(handle(listSecretVersionIds)),
+	"DeleteSecret":             reads(handle(deleteSecret)),
+	"RestoreSecret":            reads(handle(restoreSecret)),
+	"TagResource":              reads(handle(tagResource)),
+	"UntagResource":            reads(handle(untagResource)),
+	"GetRandomPassword":        reads(handle(getRandomPassword)),
+	"GetResourcePolicy":        reads(handle(getResourcePolicy)),
+	"PutResourcePolicy":        reads(handle(putResourcePolicy)),
+	"DeleteResourcePolicy":     reads(handle(deleteResourcePolicy)),
+	"ValidateResourcePolicy":   reads(handle(validateResourcePolicy)),
+
+	"RotateSecret":                    reads(notYet),
+	"CancelRotateSecret":              reads(notYet),
+	"ReplicateSecretToRegions":        reads(notYet),
+	"RemoveRegionsFromReplication":    reads(notYet),
+	"StopReplicationToReplica":        reads(notYet),
+	"AssociateCrossAccountReplica":    reads(notYet),
+	"DisassociateCrossAccountReplica": reads(notYet),
+	"ListResourcePolicies":            reads(notYet),
+}
+
+func notYet(_ *Edge, _ context.Context, c *api.Call, _ []byte) (any, error) {
+	return nil, fail(errInvalidRequest, c.Action+" is not supported by this Coffer server yet.")
+}

@@ -1,0 +1,149 @@
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+// ListInput selects secrets.
+type ListInput struct {
+	Status Status // "" for any
+	Types  []Type
+	Search string
+	Tags   []store.TagFilter
+	Asc    bool
+	Offset int
+	Limit  int // 0 for 20
+}
+
+// List returns a page of the secrets in scope and the number that match.
+func (s *Service) List(ctx context.Context, sc Scope, in ListInput) ([]*Secret, int, error) {
+	const op = "secrets.List"
+	if in.Limit == 0 {
+		in.Limit = 20
+	}
+	if in.Limit < 0 || in.Limit > s.limits().MaxListLimit || in.Offset < 0 {
+		return nil, 0, fault.E(op, fault.Invalid, fmt.Sprintf("Limit is 1 to %d and Offset is not negative", s.limits().MaxListLimit))
+	}
+	q := store.SecretQuery{
+		Account: sc.Account, Region: sc.Region, Status: in.Status, Types: in.Types,
+		Search: in.Search, Tags: in.Tags, Asc: in.Asc, Offset: in.Offset, Limit: in.Limit,
+	}
+	var out []*Secret
+	var total int
+	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
+		var err error
+		out, total, err = tx.ListSecrets(ctx, q)
+		return err
+	})
+	return out, total, err
+}
+
+// Count returns how many secrets the account holds in the region.
+func (s *Service) Count(ctx context.Context, sc Scope) (int, error) {
+	var n int
+	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
+		var err error
+		n, err = tx.CountSecrets(ctx, sc.Account, sc.Region)
+		return err
+	})
+	return n, err
+}
+
+// ScanInput selects secrets page by page in a stable order (keyset
+// paging), optionally filtered by a predicate the store cannot evaluate.
+type ScanInput struct {
+	NotStatus Status // "" for none
+	SortBy    store.SortKey
+	Asc       bool
+	After     *store.Cursor // where the previous page ended; nil for the first page
+	Limit     int           // page size, 1..MaxListLimit
+	Match     func(*Secret) bool
+	// WithVersions loads each secret's versions (without values).
+	WithVersions bool
+}
+
+// Page is one page of a scan.
+type Page struct {
+	Secrets  []*Secret
+	Versions map[string][]*Version // by secret id, when asked for
+	Next     *store.Cursor         // nil on the last page
+}
+
+// scanBatch is how many secrets a scan reads from the store at a time
+// while a predicate filters them.
+const scanBatch = 200
+
+// Scan returns the page of secrets after in.After that match in.Match.
+func (s *Service) Scan(ctx context.Context, sc Scope, in ScanInput) (Page, error) {
+	const op = "secrets.Scan"
+	if in.Limit < 1 || in.Limit > s.limits().MaxListLimit {
+		return Page{}, fault.E(op, fault.Invalid, fmt.Sprintf("the page size is 1 to %d", s.limits().MaxListLimit))
+	}
+	var page Page
+	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
+		var err error
+		if page, err = s.scan(ctx, tx, sc, in); err != nil || !in.WithVersions {
+			return err
+		}
+		page.Versions = make(map[string][]*Version, len(page.Secrets))
+		for _, sec := range page.Secrets {
+			vs, err := tx.Versions(ctx, sec.ID)
+			if err != nil {
+				return fmt.Errorf("list versions: %w", err)
+			}
+			for i := range vs {
+				vs[i] = strip(vs[i])
+			}
+			page.Versions[sec.ID] = vs
+		}
+		return nil
+	})
+	return page, err
+}
+
+func (s *Service) scan(ctx context.Context, tx store.Tx, sc Scope, in ScanInput) (Page, error) {
+	q := store.SecretQuery{
+		Account: sc.Account, Region: sc.Region, NotStatus: in.NotStatus,
+		SortBy: in.SortBy, Asc: in.Asc, After: in.After, Limit: scanBatch, NoTotal: true,
+	}
+	var page Page
+	for {
+		batch, _, err := tx.ListSecrets(ctx, q)
+		if err != nil {
+			return Page{}, fmt.Errorf("list secrets: %w", err)
+		}
+		for _, sec := range batch {
+			if in.Match != nil && !in.Match(sec) {
+				continue
+			}
+			if len(page.Secrets) == in.Limit {
+				page.Next = cursorOf(page.Secrets[len(page.Secrets)-1], in.SortBy)
+				return page, nil
+			}
+			page.Secrets = append(page.Secrets, sec)
+		}
+		if len(batch) < scanBatch {
+			return page, nil
+		}
+		q.After = cursorOf(batch[len(batch)-1], in.SortBy)
+	}
+}
+
+// cursorOf is the position of sec in an order.
+func cursorOf(sec *Secret, by store.SortKey) *store.Cursor {
+	c := &store.Cursor{Name: sec.Name}
+	switch by {
+	case store.SortCreated:
+		c.Time = sec.CreatedAt
+	case store.SortChanged:
+		c.Time = sec.UpdatedAt
+	case store.SortAccessed:
+		c.Time = sec.AccessedAt
+	}
+	return c
+}

@@ -1,0 +1,142 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+// v1Rows is data as a Coffer with only migration 0001 wrote it: one secret
+// with a tag, a version and a stage. Times are unix milliseconds.
+const v1Rows = `
+INSERT INTO secrets (id, account, region, name, description, type, key_id, status,
+	delete_at, created_at, updated_at, accessed_at, created_by, config, product,
+	resource_id, rotation_enabled, rotation_days, rotation_begin, rotation_next,
+	rotation_last, rotator, revision)
+VALUES ('s1', '1', 'r', 'db', 'old', 1, 'k1', 'Enabled', NULL, 1700000000000,
+	1700000001000, NULL, '2', '{}', 'Mysql', 'cdb-1', 1, 30, NULL, 1700000002000,
+	NULL, 'hook', 4);
+INSERT INTO secret_tags (secret_id, position, key, value) VALUES ('s1', 0, 'env', 'prod');
+INSERT INTO versions (secret_id, version_id, seq, is_binary, ciphertext, wrapped_key,
+	key_id, key_version, token, created_at)
+VALUES ('s1', 'v1', 1, 0, x'00ff', x'01', 'k1', 1, '', 1700000000000);
+INSERT INTO version_stages (secret_id, stage, version_id) VALUES ('s1', 'AWSCURRENT', 'v1');
+UPDATE counters SET value = 1 WHERE name = 'version_seq';
+`
+
+// createV1 makes a database at path holding only migration 0001 and v1Rows.
+func createV1(t *testing.T, path string) {
+	t.Helper()
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	if err := createPrivate(path); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	pool, err := openPool(dsn(path, false), 1)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer pool.Close()
+	tx, err := pool.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatalf("Begin: %v", err)
+	}
+	defer tx.Rollback()
+	if err := applyMigrations(t.Context(), tx, ms[:1]); err != nil {
+		t.Fatalf("migration 0001: %v", err)
+	}
+	if _, err := tx.ExecContext(t.Context(), v1Rows); err != nil {
+		t.Fatalf("v1 rows: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+}
+
+// TestUpgradeFrom0001 opens a database of schema 0001: Open must migrate it
+// in place, keep its data, and give the new fields their empty values.
+func TestUpgradeFrom0001(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "coffer.db")
+	createV1(t, path)
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+
+	ms := func(n int64) time.Time { return time.UnixMilli(n).UTC() }
+	want := &store.Secret{ID: "s1", Account: "1", Region: "r", Name: "db", Description: "old",
+		Type: store.TypeDatabase, KeyID: "k1", Status: store.StatusEnabled,
+		CreatedAt: ms(1700000000000), UpdatedAt: ms(1700000001000), CreatedBy: "2",
+		Tags: []store.Tag{{Key: "env", Value: "prod"}}, Config: "{}", Product: "Mysql",
+		ResourceID: "cdb-1", Rotation: store.Rotation{Enabled: true, Days: 30,
+			Next: ms(1700000002000), Rotator: "hook"}, Revision: 4}
+	var got *store.Secret
+	var version *store.Version
+	err = db.View(t.Context(), func(tx store.Tx) error {
+		var err error
+		if got, err = tx.SecretByID(t.Context(), "s1"); err != nil {
+			return err
+		}
+		version, err = tx.VersionByStage(t.Context(), "s1", "AWSCURRENT")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("View: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("secret after upgrade:\ngot  %+v\nwant %+v", got, want)
+	}
+	if version.ID != "v1" || string(version.Ciphertext) != "\x00\xff" {
+		t.Errorf("version after upgrade: got %+v", version)
+	}
+	wantUpgradedSchema(t, db)
+
+	// The upgraded row takes the new fields and lists in every order.
+	got.Policy, got.Tagged = `{"Version":"2012-10-17"}`, true
+	err = db.Update(t.Context(), func(tx store.Tx) error {
+		if err := tx.UpdateSecret(t.Context(), got); err != nil {
+			return err
+		}
+		return tx.SetAccessed(t.Context(), "s1", ms(1700000003000))
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	for _, sort := range []store.SortKey{store.SortCreated, store.SortName, store.SortChanged, store.SortAccessed} {
+		var page []*store.Secret
+		err := db.View(t.Context(), func(tx store.Tx) error {
+			var err error
+			page, _, err = tx.ListSecrets(t.Context(), store.SecretQuery{Account: "1", Region: "r", SortBy: sort})
+			return err
+		})
+		if err != nil || len(page) != 1 || page[0].Policy != got.Policy || !page[0].Tagged {
+			t.Errorf("ListSecrets by %q: got %v, %v, want the updated secret", sort, page, err)
+		}
+	}
+}
+
+// wantUpgradedSchema checks the database records every migration and holds
+// the indexes of migration 0002.
+func wantUpgradedSchema(t *testing.T, db *DB) {
+	t.Helper()
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	var version, indexes int
+	err = db.read.QueryRowContext(t.Context(), `SELECT MAX(version) FROM schema_migrations`).Scan(&version)
+	if err != nil || version != len(ms) {
+		t.Errorf("schema version: got %d, %v, want %d", version, err, len(ms))
+	}
+	err = db.read.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index'
+		AND name IN ('secrets_created', 'secrets_updated', 'secrets_accessed')`).Scan(&indexes)
+	if err != nil || indexes != 3 {
+		t.Errorf("listing indexes: got %d, %v, want 3", indexes, err)
+	}
+}

@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+// TestListPlans checks that every listing order, in both directions, with
+// and without a keyset cursor, reads an index of its own with no sort step,
+// and that a cursor seeks in it rather than filtering from the start.
+func TestListPlans(t *testing.T) {
+	db := openTest(t)
+	tests := []struct {
+		sort  store.SortKey
+		index string
+		seek  string // in the plan when After is set
+	}{
+		{store.SortCreated, "secrets_created", "<expr>"},
+		{store.SortChanged, "secrets_updated", "<expr>"},
+		{store.SortAccessed, "secrets_accessed", "<expr>"},
+		{store.SortName, "secrets_name", "name"},
+	}
+	cursor := &store.Cursor{Time: time.UnixMilli(1e12), Name: "m"}
+	for _, tt := range tests {
+		for _, asc := range []bool{false, true} {
+			for _, after := range []*store.Cursor{nil, cursor} {
+				q := store.SecretQuery{Account: "1", Region: "r", SortBy: tt.sort, Asc: asc, After: after,
+					NotStatus: store.StatusPendingDelete, Types: []store.SecretType{0, 1}, Limit: 20}
+				plan := explain(t, db, q)
+				what := string(tt.sort) + map[bool]string{false: " desc", true: " asc"}[asc]
+				if !strings.Contains(plan, "USING INDEX "+tt.index+" (account=? AND region=?") {
+					t.Errorf("%s: plan %q does not search %s", what, plan, tt.index)
+				}
+				if strings.Contains(plan, "TEMP B-TREE") {
+					t.Errorf("%s: plan %q sorts", what, plan)
+				}
+				if after != nil && !strings.Contains(plan, "AND "+tt.seek) {
+					t.Errorf("%s after a cursor: plan %q does not seek", what, plan)
+				}
+			}
+		}
+	}
+}
+
+// explain returns the query plan of q's page query, one line per step.
+func explain(t *testing.T, db *DB, q store.SecretQuery) string {
+	t.Helper()
+	query, args := pageQuery(sortKeys[q.SortBy], q)
+	rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN: %v", err)
+	}
+	defer rows.Close()
+	var steps []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatalf("Scan: %v", err)
+		}
+		steps = append(steps, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("EXPLAIN: %v", err)
+	}
+	return strings.Join(steps, "; ")
+}
