@@ -5,6 +5,7 @@ import (
 
 	"github.com/coffer-secrets/coffer/internal/api"
 	"github.com/coffer-secrets/coffer/internal/secrets"
+	"github.com/coffer-secrets/coffer/internal/store"
 )
 
 // secretEntry is DescribeSecret's output and, with SecretVersionsToStages
@@ -33,7 +34,7 @@ func entry(c *api.Call, sec *secrets.Secret, vs []*secrets.Version) secretEntry 
 		LastChangedDate: at(sec.UpdatedAt), LastAccessedDate: at(sec.AccessedAt),
 		Tags: tagsOut(sec), CreatedDate: at(sec.CreatedAt),
 	}
-	if sec.Status == "PendingDelete" {
+	if sec.Status == store.StatusPendingDelete {
 		e.DeletedDate = at(sec.DeleteAt)
 	}
 	for _, v := range vs {

@@ -131,7 +131,7 @@ const separators = "/-_+=.@"
 
 // words splits an attribute as AWS does for word matching: on white space;
 // on one kind of separator when only one kind occurs (a name that mixes
-// two kinds stays whole); then at CamelCase boundaries.
+// two kinds stays one whole word); then at CamelCase boundaries.
 func words(s string) []string {
 	var out []string
 	for _, f := range strings.Fields(s) {
@@ -140,6 +140,10 @@ func words(s string) []string {
 			if strings.ContainsRune(separators, c) && !strings.ContainsRune(kinds, c) {
 				kinds += string(c)
 			}
+		}
+		if len(kinds) > 1 {
+			out = append(out, f) // mixed separators: one word, as AWS matches it
+			continue
 		}
 		parts := []string{f}
 		if len(kinds) == 1 {

@@ -124,11 +124,8 @@ func nextToken(c *store.Cursor, listing string) *string {
 	if c == nil {
 		return nil
 	}
-	t := pageToken{N: c.Name, S: listing}
-	if !c.Time.IsZero() {
-		t.T = c.Time.UnixMilli()
-	}
-	return encodeToken(t)
+	// The zero time (a never-read secret's AccessedAt) round-trips too.
+	return encodeToken(pageToken{T: c.Time.UnixMilli(), N: c.Name, S: listing})
 }
 
 type versionsRequest struct {
