@@ -360,3 +360,32 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Fatalf("%d secrets, want 1", n)
 	}
 }
+
+func TestMoveStageSwapsCurrentAndPrevious(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	mustCreate(t, s, "app", "one")
+	if _, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: "v2", Value: secrets.StringValue("two")}); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"one", "two", "one"} {
+		_, vs, _ := s.Describe(ctx, sc, "app")
+		var cur, prev string
+		for _, v := range vs {
+			if slices.Contains(v.Stages, secrets.StageCurrent) {
+				cur = v.ID
+			}
+			if slices.Contains(v.Stages, secrets.StagePrevious) {
+				prev = v.ID
+			}
+		}
+		if _, err := s.MoveStage(ctx, sc, "app", secrets.MoveInput{Stage: secrets.StageCurrent, MoveTo: prev, RemoveFrom: cur}); err != nil {
+			t.Fatalf("swap %d: %v", i, err)
+		}
+		if got := mustValue(t, s, "app", secrets.Selector{}); got != want {
+			t.Fatalf("after swap %d: current = %q, want %q", i, got, want)
+		}
+	}
+	_, err := s.MoveStage(ctx, sc, "app", secrets.MoveInput{Stage: secrets.StageCurrent, MoveTo: "v2"})
+	wantFault(t, err, fault.Invalid, "")
+}

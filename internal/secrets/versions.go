@@ -236,7 +236,12 @@ func (s *Service) relabel(ctx context.Context, tx store.Tx, vs []*Version, ver *
 	}
 	targetBefore := slices.Clone(ver.Stages)
 	changed := attach(vs, ver, labels)
-	for _, v := range changed {
+	removing := changed
+	if !isNew {
+		before[ver] = targetBefore
+		removing = append(slices.Clone(changed), ver) // the target may lose labels too (previous, in a swap)
+	}
+	for _, v := range removing {
 		final := v.Stages
 		v.Stages = intersect(before[v], final)
 		if err := tx.UpdateVersion(ctx, v); err != nil {

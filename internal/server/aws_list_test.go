@@ -1,0 +1,1081 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/coffer-secrets/coffer/internal/server"
+)
+
+// The helpers of the AWS end-to-end tests start with awsy so they cannot
+// collide with other test files of this package.
+
+// awsy drives one server through aws-sdk-go-v2 on behalf of one test.
+type awsy struct {
+	t   testing.TB
+	s   *testServer
+	c   *secretsmanager.Client
+	ctx context.Context
+}
+
+// awsyClient returns a driver of s acting in region for t.
+func awsyClient(t testing.TB, s *testServer, region string) *awsy {
+	t.Helper()
+	c := secretsmanager.New(secretsmanager.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(s.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider(testKeyID, testSecret, ""),
+	})
+	return &awsy{t: t, s: s, c: c, ctx: context.Background()}
+}
+
+// create makes a secret holding the string value ("" for none), after edit
+// may change the input.
+func (a *awsy) create(name, value string, edit func(*secretsmanager.CreateSecretInput)) *secretsmanager.CreateSecretOutput {
+	a.t.Helper()
+	in := &secretsmanager.CreateSecretInput{Name: aws.String(name)}
+	if value != "" {
+		in.SecretString = aws.String(value)
+	}
+	if edit != nil {
+		edit(in)
+	}
+	out, err := a.c.CreateSecret(a.ctx, in)
+	if err != nil {
+		a.t.Fatalf("CreateSecret(%s): %v", name, err)
+	}
+	return out
+}
+
+func (a *awsy) put(id, value string) *secretsmanager.PutSecretValueOutput {
+	a.t.Helper()
+	out, err := a.c.PutSecretValue(a.ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(id), SecretString: aws.String(value)})
+	if err != nil {
+		a.t.Fatalf("PutSecretValue(%s): %v", id, err)
+	}
+	return out
+}
+
+func (a *awsy) get(id string) *secretsmanager.GetSecretValueOutput {
+	a.t.Helper()
+	out, err := a.c.GetSecretValue(a.ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
+	if err != nil {
+		a.t.Fatalf("GetSecretValue(%s): %v", id, err)
+	}
+	return out
+}
+
+func (a *awsy) describe(id string) *secretsmanager.DescribeSecretOutput {
+	a.t.Helper()
+	out, err := a.c.DescribeSecret(a.ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+	if err != nil {
+		a.t.Fatalf("DescribeSecret(%s): %v", id, err)
+	}
+	return out
+}
+
+// list returns every entry ListSecrets gives for in, following NextToken.
+func (a *awsy) list(in secretsmanager.ListSecretsInput) []types.SecretListEntry {
+	a.t.Helper()
+	var all []types.SecretListEntry
+	p := secretsmanager.NewListSecretsPaginator(a.c, &in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(a.ctx)
+		if err != nil {
+			a.t.Fatalf("ListSecrets(%s): %v", awsyJSON(in), err)
+		}
+		all = append(all, page.SecretList...)
+	}
+	return all
+}
+
+// listNames is list, as names.
+func (a *awsy) listNames(in secretsmanager.ListSecretsInput) []string {
+	a.t.Helper()
+	return awsyNames(a.list(in))
+}
+
+func awsyNames(es []types.SecretListEntry) []string {
+	out := make([]string, 0, len(es))
+	for _, e := range es {
+		out = append(out, aws.ToString(e.Name))
+	}
+	return out
+}
+
+// awsyCode checks that err is an AWS API error with code and returns its
+// message.
+func awsyCode(t testing.TB, err error, code string) string {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got error %v, want %s", err, code)
+	}
+	if ae.ErrorCode() != code {
+		t.Fatalf("got %s (%s), want %s", ae.ErrorCode(), ae.ErrorMessage(), code)
+	}
+	return ae.ErrorMessage()
+}
+
+// awsyJSON prints v for a failure message.
+func awsyJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
+}
+
+func awsyFilter(key string, values ...string) types.Filter {
+	return types.Filter{Key: types.FilterNameStringType(key), Values: values}
+}
+
+// awsySortTime is the time an entry sorts by under SortBy; the zero time
+// (sorting first) when absent, and always for name.
+func awsySortTime(e types.SecretListEntry, by types.SortByType) time.Time {
+	var t *time.Time
+	switch by {
+	case types.SortByTypeCreatedDate, "":
+		t = e.CreatedDate
+	case types.SortByTypeLastChangedDate:
+		t = e.LastChangedDate
+	case types.SortByTypeLastAccessedDate:
+		t = e.LastAccessedDate
+	}
+	return aws.ToTime(t)
+}
+
+// awsyWantAscending checks that es is in ascending order of by, ties
+// broken by name.
+func awsyWantAscending(t testing.TB, what string, es []types.SecretListEntry, by types.SortByType) {
+	t.Helper()
+	ok := slices.IsSortedFunc(es, func(x, y types.SecretListEntry) int {
+		if c := awsySortTime(x, by).Compare(awsySortTime(y, by)); c != 0 {
+			return c
+		}
+		return strings.Compare(aws.ToString(x.Name), aws.ToString(y.Name))
+	})
+	if !ok {
+		t.Errorf("%s: got %v, want ascending by %q then name", what, awsyNames(es), by)
+	}
+}
+
+// TestAWSListSecretsPaging pages ListSecrets over 250 secrets with the
+// SDK's paginator, in every order.
+func TestAWSListSecretsPaging(t *testing.T) {
+	clock := &mxClock{}
+	s := mxStartServer(t, func(c *server.Config) { c.Clock = clock.now })
+	a := awsyClient(t, s, testRegion)
+	const n = 250
+	var created []string // in creation order, which is not name order
+	for i := range n {
+		clock.advance(time.Millisecond) // distinct CreatedDates without sleeping
+		name := fmt.Sprintf("pg/%03d", i*37%n)
+		a.create(name, "v", nil)
+		created = append(created, name)
+	}
+	// Give the other orders something to sort: some secrets read, some changed.
+	for i := 0; i < n; i += 3 {
+		a.get(created[i])
+	}
+	for i := 0; i < n; i += 5 {
+		clock.advance(time.Millisecond)
+		if _, err := a.c.UpdateSecret(a.ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String(created[i]), Description: aws.String("changed")}); err != nil {
+			t.Fatalf("UpdateSecret(%s): %v", created[i], err)
+		}
+	}
+
+	t.Run("DefaultOrder", func(t *testing.T) {
+		for _, size := range []*int32{aws.Int32(7), aws.Int32(100), nil} {
+			pageSize := int(aws.ToInt32(size))
+			if size == nil {
+				pageSize = 100 // Coffer's default page
+			}
+			var got []string
+			p := secretsmanager.NewListSecretsPaginator(a.c, &secretsmanager.ListSecretsInput{MaxResults: size})
+			for pages := 1; p.HasMorePages(); pages++ {
+				page, err := p.NextPage(a.ctx)
+				if err != nil {
+					t.Fatalf("MaxResults %d page %d: %v", pageSize, pages, err)
+				}
+				got = append(got, awsyNames(page.SecretList)...)
+				last := len(got) == n
+				if last != (page.NextToken == nil) {
+					t.Errorf("MaxResults %d page %d: got NextToken %v after %d of %d secrets, want nil only on the last page",
+						pageSize, pages, aws.ToString(page.NextToken), len(got), n)
+				}
+				if want := min(pageSize, n-(pages-1)*pageSize); len(page.SecretList) != want {
+					t.Errorf("MaxResults %d page %d: got %d secrets, want %d", pageSize, pages, len(page.SecretList), want)
+				}
+				if pages > n {
+					t.Fatalf("MaxResults %d: more pages than secrets", pageSize)
+				}
+			}
+			if i := awsyFirstDiff(got, created); i >= 0 {
+				t.Errorf("MaxResults %d: got %d names differing from the creation order at %d, want each of the %d once in creation order",
+					pageSize, len(got), i, n)
+			}
+		}
+	})
+
+	t.Run("LastPageHasNoNextTokenKey", func(t *testing.T) {
+		var token any
+		for pages := 1; ; pages++ {
+			body := map[string]any{"MaxResults": 100}
+			if token != nil {
+				body["NextToken"] = token
+			}
+			r := awsyRawOK(t, s.URL(), "ListSecrets", body)
+			next, has := r["NextToken"]
+			if pages < 3 {
+				if s, ok := next.(string); !ok || s == "" {
+					t.Fatalf("page %d: got NextToken %v, want a non-empty string", pages, next)
+				}
+				token = next
+				continue
+			}
+			if has {
+				t.Errorf("last page: got NextToken %v, want no NextToken member", next)
+			}
+			if list, _ := r["SecretList"].([]any); len(list) != n-200 {
+				t.Errorf("last page: got %d secrets, want %d", len(list), n-200)
+			}
+			break
+		}
+	})
+
+	for _, by := range []types.SortByType{types.SortByTypeName, types.SortByTypeCreatedDate, types.SortByTypeLastChangedDate, types.SortByTypeLastAccessedDate} {
+		t.Run("SortBy="+string(by), func(t *testing.T) {
+			lists := map[types.SortOrderType][]types.SecretListEntry{}
+			for _, order := range []types.SortOrderType{types.SortOrderTypeAsc, types.SortOrderTypeDesc} {
+				es := a.list(secretsmanager.ListSecretsInput{SortBy: by, SortOrder: order, MaxResults: aws.Int32(7)})
+				names := awsyNames(es)
+				if got := slices.Sorted(slices.Values(names)); len(names) != n || !slices.Equal(slices.Compact(got), slices.Sorted(slices.Values(created))) {
+					t.Fatalf("SortOrder %s: got %d entries, want each of the %d secrets once", order, len(names), n)
+				}
+				lists[order] = es
+			}
+			awsyWantAscending(t, "asc", lists[types.SortOrderTypeAsc], by)
+			desc := awsyNames(lists[types.SortOrderTypeDesc])
+			slices.Reverse(desc)
+			if asc := awsyNames(lists[types.SortOrderTypeAsc]); !slices.Equal(desc, asc) {
+				t.Errorf("desc is not asc reversed:\n got %v\nwant %v", desc, asc)
+			}
+		})
+	}
+}
+
+// awsyFirstDiff returns the first index where got and want differ, or -1.
+func awsyFirstDiff(got, want []string) int {
+	for i := range max(len(got), len(want)) {
+		if i >= len(got) || i >= len(want) || got[i] != want[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestAWSListSecretsSort checks each order on a few secrets whose times
+// the test sets, and that the default is CreatedDate ascending.
+func TestAWSListSecretsSort(t *testing.T) {
+	clock := &mxClock{}
+	s := mxStartServer(t, func(c *server.Config) { c.Clock = clock.now })
+	a := awsyClient(t, s, testRegion)
+	for _, name := range []string{"srt-c", "srt-a", "srt-b"} {
+		clock.advance(time.Second)
+		a.create(name, "v", nil)
+	}
+	for _, name := range []string{"srt-b", "srt-c", "srt-a"} {
+		clock.advance(time.Second)
+		if _, err := a.c.UpdateSecret(a.ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String(name), Description: aws.String("d")}); err != nil {
+			t.Fatalf("UpdateSecret(%s): %v", name, err)
+		}
+	}
+	// Read on the same day: a tie, broken by name. Reads are not changes, so
+	// reading a before c must not move a after c under last-changed-date.
+	for _, name := range []string{"srt-a", "srt-c"} {
+		a.get(name)
+	}
+	for _, tc := range []struct {
+		by    types.SortByType
+		order types.SortOrderType
+		want  []string
+	}{
+		{"", "", []string{"srt-c", "srt-a", "srt-b"}},
+		{"", types.SortOrderTypeDesc, []string{"srt-b", "srt-a", "srt-c"}},
+		{types.SortByTypeName, "", []string{"srt-a", "srt-b", "srt-c"}},
+		{types.SortByTypeName, types.SortOrderTypeAsc, []string{"srt-a", "srt-b", "srt-c"}},
+		{types.SortByTypeName, types.SortOrderTypeDesc, []string{"srt-c", "srt-b", "srt-a"}},
+		{types.SortByTypeCreatedDate, types.SortOrderTypeAsc, []string{"srt-c", "srt-a", "srt-b"}},
+		{types.SortByTypeCreatedDate, types.SortOrderTypeDesc, []string{"srt-b", "srt-a", "srt-c"}},
+		{types.SortByTypeLastChangedDate, types.SortOrderTypeAsc, []string{"srt-b", "srt-c", "srt-a"}},
+		{types.SortByTypeLastChangedDate, types.SortOrderTypeDesc, []string{"srt-a", "srt-c", "srt-b"}},
+		{types.SortByTypeLastAccessedDate, types.SortOrderTypeAsc, []string{"srt-b", "srt-a", "srt-c"}},
+		{types.SortByTypeLastAccessedDate, types.SortOrderTypeDesc, []string{"srt-c", "srt-a", "srt-b"}},
+	} {
+		for _, size := range []*int32{nil, aws.Int32(1)} {
+			got := a.listNames(secretsmanager.ListSecretsInput{SortBy: tc.by, SortOrder: tc.order, MaxResults: size})
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("SortBy %q SortOrder %q MaxResults %d: got %v, want %v", tc.by, tc.order, aws.ToInt32(size), got, tc.want)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		what string
+		body map[string]any
+	}{
+		{"SortBy size", map[string]any{"SortBy": "size"}},
+		{"SortOrder up", map[string]any{"SortOrder": "up"}},
+	} {
+		if r := awsyRaw(t, nil, s.URL(), "ListSecrets", awsyBody(t, tc.body), awsySigning(), nil); r.code() != "ValidationException" {
+			t.Errorf("ListSecrets with %s: got %d %s, want ValidationException", tc.what, r.Status, r.code())
+		}
+	}
+}
+
+// TestAWSListSecretsFilters checks ListSecrets' filters (spec §3.7): prefix
+// matches for name and tags, word matches for description and all,
+// negation, OR within a filter and AND across filters.
+func TestAWSListSecretsFilters(t *testing.T) {
+	s := startServer(t, "")
+	a := awsyClient(t, s, testRegion)
+	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	for _, sec := range []struct {
+		name, desc string
+		tags       []types.Tag
+	}{
+		{"flt/Prod/db", "Main database password", []types.Tag{tag("Env", "prod"), tag("Team", "core")}},
+		{"flt/prod/api", "api-gateway-key", []types.Tag{tag("env", "Dev")}},
+		{"flt/dev/app", "CamelCaseThing", []types.Tag{tag("Owner", "COMPANYthings")}},
+		{"flt/dev/svc", "user_service.token", nil},
+		{"other/e", "HTTPServer COMPANYthings", nil},
+	} {
+		a.create(sec.name, "v", func(in *secretsmanager.CreateSecretInput) {
+			in.Description, in.Tags = aws.String(sec.desc), sec.tags
+		})
+	}
+	const (
+		A = "flt/Prod/db"
+		B = "flt/prod/api"
+		C = "flt/dev/app"
+		D = "flt/dev/svc"
+		E = "other/e"
+	)
+	f := awsyFilter
+	for _, tc := range []struct {
+		what    string
+		filters []types.Filter
+		want    []string
+	}{
+		{"name is a case-sensitive prefix", []types.Filter{f("name", "flt/prod")}, []string{B}},
+		{"name, other case", []types.Filter{f("name", "flt/Prod")}, []string{A}},
+		{"name prefix of several", []types.Filter{f("name", "flt/")}, []string{A, B, C, D}},
+		{"name is not a substring match", []types.Filter{f("name", "prod")}, nil},
+		{"values OR", []types.Filter{f("name", "flt/Prod", "other")}, []string{A, E}},
+		{"name negated", []types.Filter{f("name", "!flt/")}, []string{E}},
+		{"tag-key prefix", []types.Filter{f("tag-key", "En")}, []string{A}},
+		{"tag-key is case-sensitive", []types.Filter{f("tag-key", "env")}, []string{B}},
+		{"tag-key OR", []types.Filter{f("tag-key", "Env", "env")}, []string{A, B}},
+		{"tag-value", []types.Filter{f("tag-value", "prod")}, []string{A}},
+		{"tag-value is case-sensitive", []types.Filter{f("tag-value", "dev")}, nil},
+		{"tag-value prefix", []types.Filter{f("tag-value", "COMPANY")}, []string{C}},
+		{"description ignores case", []types.Filter{f("description", "MAIN")}, []string{A}},
+		{"description word prefix", []types.Filter{f("description", "pass")}, []string{A}},
+		{"description not inside a word", []types.Filter{f("description", "word")}, nil},
+		{"description every word", []types.Filter{f("description", "main pass")}, []string{A}},
+		{"description every word, one missing", []types.Filter{f("description", "main zzz")}, nil},
+		{"description single separator splits", []types.Filter{f("description", "gate")}, []string{B}},
+		{"description single separator, last word", []types.Filter{f("description", "KEY")}, []string{B}},
+		{"description CamelCase splits", []types.Filter{f("description", "case")}, []string{C}},
+		{"description CamelCase, last word", []types.Filter{f("description", "thing")}, []string{C}},
+		{"description CamelCase, not inside", []types.Filter{f("description", "amel")}, nil},
+		{"description two separators stay one word", []types.Filter{f("description", "service")}, nil},
+		{"description two separators, first word", []types.Filter{f("description", "user")}, []string{D}},
+		{"description acronym", []types.Filter{f("description", "server")}, []string{E}},
+		{"description acronym start", []types.Filter{f("description", "http")}, []string{E}},
+		{"description upper run", []types.Filter{f("description", "ythings")}, []string{E}},
+		{"description upper run, not inside", []types.Filter{f("description", "things")}, nil},
+		{"description negated", []types.Filter{f("description", "!main")}, []string{B, C, D, E}},
+		{"all: name words and tag values", []types.Filter{f("all", "prod")}, []string{A, B}},
+		{"all: tag value", []types.Filter{f("all", "core")}, []string{A}},
+		{"all: tag key", []types.Filter{f("all", "owner")}, []string{C}},
+		{"all: tag value and description words", []types.Filter{f("all", "ythings")}, []string{C, E}},
+		{"all: description", []types.Filter{f("all", "gateway")}, []string{B}},
+		{"filters AND", []types.Filter{f("name", "flt/"), f("description", "!main")}, []string{B, C, D}},
+		{"same key twice AND", []types.Filter{f("name", "flt/"), f("name", "flt/dev")}, []string{C, D}},
+		{"tag-key AND tag-value", []types.Filter{f("tag-key", "Env", "env"), f("tag-value", "Dev")}, []string{B}},
+		{"primary-region matches nothing yet", []types.Filter{f("primary-region", "ap")}, nil},
+		{"owning-service negated matches all", []types.Filter{f("owning-service", "!x")}, []string{A, B, C, D, E}},
+	} {
+		got := a.listNames(secretsmanager.ListSecretsInput{Filters: tc.filters})
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: Filters %s: got %v, want %v", tc.what, awsyJSON(tc.filters), got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		what    string
+		filters []types.Filter
+		code    string
+	}{
+		{"unknown key", []types.Filter{f("colour", "red")}, "ValidationException"},
+		{"missing values", []types.Filter{{Key: "name"}}, "InvalidParameterException"},
+		{"missing key", []types.Filter{{Values: []string{"x"}}}, "InvalidParameterException"},
+		{"value outside the pattern", []types.Filter{f("name", "a*b")}, "InvalidParameterException"},
+		{"eleven values", []types.Filter{f("name", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")}, "InvalidParameterException"},
+	} {
+		_, err := a.c.ListSecrets(a.ctx, &secretsmanager.ListSecretsInput{Filters: tc.filters})
+		t.Run(tc.what, func(t *testing.T) { awsyCode(t, err, tc.code) })
+	}
+}
+
+// TestAWSListSecretsEntries checks what a ListSecrets entry holds, and
+// IncludePlannedDeletion.
+func TestAWSListSecretsEntries(t *testing.T) {
+	s := startServer(t, "")
+	a := awsyClient(t, s, testRegion)
+	one := a.create("ent/one", "v1", nil)
+	two := a.put("ent/one", "v2")
+	a.create("ent/empty", "", nil)
+	doomed := a.create("ent/doomed", "v", nil)
+	del, err := a.c.DeleteSecret(a.ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("ent/doomed"), RecoveryWindowInDays: aws.Int64(7)})
+	if err != nil {
+		t.Fatalf("DeleteSecret: %v", err)
+	}
+
+	if got, want := a.listNames(secretsmanager.ListSecretsInput{}), []string{"ent/one", "ent/empty"}; !slices.Equal(got, want) {
+		t.Errorf("ListSecrets: got %v, want %v (no secret scheduled for deletion)", got, want)
+	}
+	es := a.list(secretsmanager.ListSecretsInput{IncludePlannedDeletion: aws.Bool(true)})
+	if got, want := awsyNames(es), []string{"ent/one", "ent/empty", "ent/doomed"}; !slices.Equal(got, want) {
+		t.Fatalf("ListSecrets IncludePlannedDeletion: got %v, want %v", got, want)
+	}
+	wantStages := map[string][]string{*one.VersionId: {"AWSPREVIOUS"}, *two.VersionId: {"AWSCURRENT"}}
+	if got := es[0].SecretVersionsToStages; !awsyEqualStages(got, wantStages) {
+		t.Errorf("ent/one SecretVersionsToStages: got %v, want %v", got, wantStages)
+	}
+	if got := es[0].ARN; aws.ToString(got) != aws.ToString(one.ARN) {
+		t.Errorf("ent/one ARN: got %s, want %s", aws.ToString(got), aws.ToString(one.ARN))
+	}
+	if es[0].CreatedDate == nil || es[0].LastChangedDate == nil {
+		t.Errorf("ent/one: got CreatedDate %v LastChangedDate %v, want both", es[0].CreatedDate, es[0].LastChangedDate)
+	}
+	if got := es[1].SecretVersionsToStages; got != nil {
+		t.Errorf("ent/empty SecretVersionsToStages: got %v, want none", got)
+	}
+	if es[0].DeletedDate != nil || es[1].DeletedDate != nil {
+		t.Errorf("live secrets: got DeletedDate %v and %v, want none", es[0].DeletedDate, es[1].DeletedDate)
+	}
+	if got := es[2].DeletedDate; got == nil || !got.Equal(aws.ToTime(del.DeletionDate)) {
+		t.Errorf("ent/doomed DeletedDate: got %v, want the DeletionDate %v", got, del.DeletionDate)
+	}
+	if aws.ToString(es[2].ARN) != aws.ToString(doomed.ARN) {
+		t.Errorf("ent/doomed ARN: got %s, want %s", aws.ToString(es[2].ARN), aws.ToString(doomed.ARN))
+	}
+
+	// On the wire: SecretVersionsToStages, never VersionIdsToStages.
+	raw := awsyRawOK(t, s.URL(), "ListSecrets", map[string]any{})
+	list, _ := raw["SecretList"].([]any)
+	if len(list) != 2 {
+		t.Fatalf("raw ListSecrets: got %d entries, want 2", len(list))
+	}
+	first, _ := list[0].(map[string]any)
+	if _, ok := first["SecretVersionsToStages"]; !ok {
+		t.Errorf("raw ListSecrets entry %v: no SecretVersionsToStages", first)
+	}
+	if _, ok := first["VersionIdsToStages"]; ok {
+		t.Errorf("raw ListSecrets entry %v: has VersionIdsToStages, a DescribeSecret member", first)
+	}
+	if _, ok := raw["NextToken"]; ok {
+		t.Errorf("raw ListSecrets of one page: got NextToken %v, want none", raw["NextToken"])
+	}
+}
+
+// awsyEqualStages compares version-to-stages maps, ignoring label order.
+func awsyEqualStages(got, want map[string][]string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for id, w := range want {
+		g := slices.Sorted(slices.Values(got[id]))
+		if !slices.Equal(g, slices.Sorted(slices.Values(w))) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestAWSListSecretsNextToken checks that a NextToken is refused when it
+// is not one, or belongs to another order.
+func TestAWSListSecretsNextToken(t *testing.T) {
+	s := startServer(t, "")
+	a := awsyClient(t, s, testRegion)
+	for i := range 3 {
+		a.create(fmt.Sprintf("tok-%d", i), "v", nil)
+	}
+	first := func(by types.SortByType, order types.SortOrderType) *string {
+		out, err := a.c.ListSecrets(a.ctx, &secretsmanager.ListSecretsInput{SortBy: by, SortOrder: order, MaxResults: aws.Int32(1)})
+		if err != nil || out.NextToken == nil {
+			t.Fatalf("ListSecrets SortBy %q SortOrder %q: got %v, %v, want a NextToken", by, order, out, err)
+		}
+		return out.NextToken
+	}
+	byName := first(types.SortByTypeName, types.SortOrderTypeAsc)
+	byDefault := first("", "")
+	// A token stays valid when the secret it ends on is deleted.
+	out, err := a.c.ListSecrets(a.ctx, &secretsmanager.ListSecretsInput{MaxResults: aws.Int32(1)})
+	if err != nil || len(out.SecretList) != 1 || out.NextToken == nil {
+		t.Fatalf("ListSecrets MaxResults 1: got %s, %v", awsyJSON(out), err)
+	}
+	if _, err := a.c.DeleteSecret(a.ctx, &secretsmanager.DeleteSecretInput{SecretId: out.SecretList[0].Name, ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+		t.Fatalf("DeleteSecret: %v", err)
+	}
+	rest := a.listNames(secretsmanager.ListSecretsInput{NextToken: out.NextToken})
+	if want := []string{"tok-1", "tok-2"}; aws.ToString(out.SecretList[0].Name) != "tok-0" || !slices.Equal(rest, want) {
+		t.Errorf("pages around a deleted secret: got %s then %v, want tok-0 then %v", aws.ToString(out.SecretList[0].Name), rest, want)
+	}
+	for _, tc := range []struct {
+		what  string
+		in    secretsmanager.ListSecretsInput
+		valid bool
+	}{
+		{"garbage", secretsmanager.ListSecretsInput{NextToken: aws.String("not-a-token!")}, false},
+		{"base64 of nothing useful", secretsmanager.ListSecretsInput{NextToken: aws.String("e30")}, false},
+		{"name token with created-date", secretsmanager.ListSecretsInput{NextToken: byName, SortBy: types.SortByTypeCreatedDate}, false},
+		{"name token with last-changed-date", secretsmanager.ListSecretsInput{NextToken: byName, SortBy: types.SortByTypeLastChangedDate, SortOrder: types.SortOrderTypeAsc}, false},
+		{"asc token with desc", secretsmanager.ListSecretsInput{NextToken: byName, SortBy: types.SortByTypeName, SortOrder: types.SortOrderTypeDesc}, false},
+		{"default token with the default spelt out", secretsmanager.ListSecretsInput{NextToken: byDefault, SortBy: types.SortByTypeCreatedDate, SortOrder: types.SortOrderTypeAsc}, true},
+		{"name token with name", secretsmanager.ListSecretsInput{NextToken: byName, SortBy: types.SortByTypeName, MaxResults: aws.Int32(1)}, true},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			out, err := a.c.ListSecrets(a.ctx, &tc.in)
+			if tc.valid {
+				if err != nil {
+					t.Fatalf("got %v, want a page", err)
+				}
+				if len(out.SecretList) == 0 {
+					t.Errorf("got an empty page, want the secrets after the first")
+				}
+				return
+			}
+			awsyCode(t, err, "InvalidNextTokenException")
+		})
+	}
+}
+
+// TestAWSListSecretVersionIdsPaging checks ListSecretVersionIds' pages,
+// IncludeDeprecated and the ARN and Name of every page.
+func TestAWSListSecretVersionIdsPaging(t *testing.T) {
+	s := startServer(t, "")
+	a := awsyClient(t, s, testRegion)
+	created := a.create("ver/paged", "v0", nil)
+	ids := []string{*created.VersionId}
+	for i := 1; i <= 4; i++ {
+		ids = append(ids, *a.put("ver/paged", fmt.Sprintf("v%d", i)).VersionId)
+	}
+	// ids[4] is AWSCURRENT, ids[3] AWSPREVIOUS, the rest deprecated.
+	labeled := map[string][]string{ids[4]: {"AWSCURRENT"}, ids[3]: {"AWSPREVIOUS"}}
+	for _, tc := range []struct {
+		deprecated bool
+		want       []string
+	}{
+		{false, []string{ids[3], ids[4]}},
+		{true, ids},
+	} {
+		for _, id := range []string{"ver/paged", *created.ARN} {
+			for _, size := range []*int32{nil, aws.Int32(1), aws.Int32(2), aws.Int32(3), aws.Int32(100)} {
+				what := fmt.Sprintf("SecretId %s IncludeDeprecated %t MaxResults %d", id, tc.deprecated, aws.ToInt32(size))
+				p := secretsmanager.NewListSecretVersionIdsPaginator(a.c, &secretsmanager.ListSecretVersionIdsInput{
+					SecretId: aws.String(id), IncludeDeprecated: aws.Bool(tc.deprecated), MaxResults: size,
+				})
+				var got []string
+				for p.HasMorePages() {
+					page, err := p.NextPage(a.ctx)
+					if err != nil {
+						t.Fatalf("%s: %v", what, err)
+					}
+					if aws.ToString(page.ARN) != *created.ARN || aws.ToString(page.Name) != "ver/paged" {
+						t.Errorf("%s: got ARN %s Name %s, want %s ver/paged", what, aws.ToString(page.ARN), aws.ToString(page.Name), *created.ARN)
+					}
+					if size != nil && len(page.Versions) > int(*size) {
+						t.Errorf("%s: got a page of %d", what, len(page.Versions))
+					}
+					for _, v := range page.Versions {
+						id := aws.ToString(v.VersionId)
+						got = append(got, id)
+						if want := labeled[id]; !slices.Equal(v.VersionStages, want) {
+							t.Errorf("%s: version %s: got VersionStages %v, want %v", what, id, v.VersionStages, want)
+						}
+						if v.CreatedDate == nil {
+							t.Errorf("%s: version %s has no CreatedDate", what, id)
+						}
+					}
+					if len(got) > len(ids) {
+						t.Fatalf("%s: more versions than the secret has: %v", what, got)
+					}
+				}
+				if slices.Sort(got); !slices.Equal(got, slices.Sorted(slices.Values(tc.want))) {
+					t.Errorf("%s: got %v, want each of %v once", what, got, tc.want)
+				}
+			}
+		}
+	}
+
+	out, err := a.c.ListSecretVersionIds(a.ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("ver/paged"), IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(2)})
+	if err != nil || out.NextToken == nil {
+		t.Fatalf("ListSecretVersionIds: got %v, %v, want a NextToken", out, err)
+	}
+	for _, tc := range []struct {
+		what string
+		in   secretsmanager.ListSecretVersionIdsInput
+	}{
+		{"garbage", secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("ver/paged"), NextToken: aws.String("garbage!")}},
+		{"a token of IncludeDeprecated true without it", secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("ver/paged"), NextToken: out.NextToken}},
+	} {
+		_, err := a.c.ListSecretVersionIds(a.ctx, &tc.in)
+		t.Run(tc.what, func(t *testing.T) { awsyCode(t, err, "InvalidNextTokenException") })
+	}
+	_, err = a.c.ListSecretVersionIds(a.ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("ver/none")})
+	awsyCode(t, err, "ResourceNotFoundException")
+}
+
+// TestAWSBatchGetSecretValue checks both ways of naming the secrets and
+// the parameter rules.
+func TestAWSBatchGetSecretValue(t *testing.T) {
+	s := startServer(t, "")
+	a := awsyClient(t, s, testRegion)
+	for i := range 5 {
+		a.create(fmt.Sprintf("bat/%d", i), fmt.Sprintf("value-%d", i), nil)
+	}
+	a.create("bat/empty", "", nil)
+	a.create("gone/doomed", "v", nil)
+	if _, err := a.c.DeleteSecret(a.ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("gone/doomed")}); err != nil {
+		t.Fatalf("DeleteSecret: %v", err)
+	}
+	arn1 := aws.ToString(a.describe("bat/1").ARN)
+
+	t.Run("SecretIdList", func(t *testing.T) {
+		out, err := a.c.BatchGetSecretValue(a.ctx, &secretsmanager.BatchGetSecretValueInput{
+			SecretIdList: []string{"bat/0", "bat/missing", arn1, "gone/doomed", "bat/empty"},
+		})
+		if err != nil {
+			t.Fatalf("BatchGetSecretValue: %v", err)
+		}
+		var got []string
+		for _, v := range out.SecretValues {
+			got = append(got, aws.ToString(v.Name)+"="+aws.ToString(v.SecretString))
+			if !slices.Equal(v.VersionStages, []string{"AWSCURRENT"}) || v.VersionId == nil || v.ARN == nil || v.CreatedDate == nil {
+				t.Errorf("entry %s: got VersionStages %v VersionId %v ARN %v CreatedDate %v, want [AWSCURRENT] and all set",
+					aws.ToString(v.Name), v.VersionStages, v.VersionId, v.ARN, v.CreatedDate)
+			}
+		}
+		if want := []string{"bat/0=value-0", "bat/1=value-1"}; !slices.Equal(got, want) {
+			t.Errorf("SecretValues: got %v, want %v", got, want)
+		}
+		errs := map[string]types.APIErrorType{}
+		for _, e := range out.Errors {
+			errs[aws.ToString(e.SecretId)] = e
+		}
+		for _, tc := range []struct{ id, code, msg string }{
+			{"bat/missing", "ResourceNotFoundException", ""},
+			{"gone/doomed", "InvalidRequestException", "marked for deletion"},
+			{"bat/empty", "ResourceNotFoundException", "AWSCURRENT"},
+		} {
+			e, ok := errs[tc.id]
+			if !ok {
+				t.Errorf("Errors: no entry for %s in %s", tc.id, awsyJSON(out.Errors))
+				continue
+			}
+			if aws.ToString(e.ErrorCode) != tc.code || !strings.Contains(aws.ToString(e.Message), tc.msg) {
+				t.Errorf("Errors[%s]: got %s %q, want %s containing %q", tc.id, aws.ToString(e.ErrorCode), aws.ToString(e.Message), tc.code, tc.msg)
+			}
+		}
+		if len(out.Errors) != 3 {
+			t.Errorf("Errors: got %d entries, want 3: %s", len(out.Errors), awsyJSON(out.Errors))
+		}
+		if out.NextToken != nil {
+			t.Errorf("NextToken: got %s, want none", *out.NextToken)
+		}
+	})
+
+	// A batch read is a read (spec §3.10).
+	for _, tc := range []struct {
+		name string
+		read bool
+	}{{"bat/0", true}, {"bat/1", true}, {"bat/2", false}} {
+		if got := a.describe(tc.name).LastAccessedDate; (got != nil) != tc.read {
+			t.Errorf("%s after BatchGetSecretValue by id: got LastAccessedDate %v, want set %t", tc.name, got, tc.read)
+		}
+	}
+
+	t.Run("Filters", func(t *testing.T) {
+		in := &secretsmanager.BatchGetSecretValueInput{Filters: []types.Filter{awsyFilter("name", "bat/"), awsyFilter("name", "!bat/empty")}, MaxResults: aws.Int32(2)}
+		p := secretsmanager.NewBatchGetSecretValuePaginator(a.c, in)
+		var got []string
+		var sizes []int
+		for p.HasMorePages() {
+			page, err := p.NextPage(a.ctx)
+			if err != nil {
+				t.Fatalf("BatchGetSecretValue: %v", err)
+			}
+			sizes = append(sizes, len(page.SecretValues))
+			for _, v := range page.SecretValues {
+				got = append(got, aws.ToString(v.Name)+"="+aws.ToString(v.SecretString))
+			}
+			if len(page.Errors) != 0 {
+				t.Errorf("Errors: got %s, want none", awsyJSON(page.Errors))
+			}
+			if len(sizes) > 5 {
+				t.Fatal("too many pages")
+			}
+		}
+		want := []string{"bat/0=value-0", "bat/1=value-1", "bat/2=value-2", "bat/3=value-3", "bat/4=value-4"}
+		if !slices.Equal(got, want) || !slices.Equal(sizes, []int{2, 2, 1}) {
+			t.Errorf("pages: got %v in pages of %v, want %v in pages of [2 2 1]", got, sizes, want)
+		}
+		// A secret scheduled for deletion is not matched.
+		out, err := a.c.BatchGetSecretValue(a.ctx, &secretsmanager.BatchGetSecretValueInput{Filters: []types.Filter{awsyFilter("name", "gone/")}})
+		if err != nil || len(out.SecretValues) != 0 || len(out.Errors) != 0 {
+			t.Errorf("filter matching only a secret scheduled for deletion: got %s, %v, want nothing", awsyJSON(out), err)
+		}
+		// A matching secret without a value fails the call (spec §3.7).
+		_, err = a.c.BatchGetSecretValue(a.ctx, &secretsmanager.BatchGetSecretValueInput{Filters: []types.Filter{awsyFilter("name", "bat/empty")}})
+		awsyCode(t, err, "ResourceNotFoundException")
+	})
+
+	for _, tc := range []struct {
+		what string
+		in   secretsmanager.BatchGetSecretValueInput
+		code string
+	}{
+		{"both", secretsmanager.BatchGetSecretValueInput{SecretIdList: []string{"bat/0"}, Filters: []types.Filter{awsyFilter("name", "bat/")}}, "InvalidParameterException"},
+		{"neither", secretsmanager.BatchGetSecretValueInput{}, "InvalidParameterException"},
+		{"MaxResults without Filters", secretsmanager.BatchGetSecretValueInput{SecretIdList: []string{"bat/0"}, MaxResults: aws.Int32(2)}, "InvalidParameterException"},
+		{"MaxResults 21", secretsmanager.BatchGetSecretValueInput{Filters: []types.Filter{awsyFilter("name", "bat/")}, MaxResults: aws.Int32(21)}, "InvalidParameterException"},
+		{"bad NextToken", secretsmanager.BatchGetSecretValueInput{Filters: []types.Filter{awsyFilter("name", "bat/")}, NextToken: aws.String("garbage!")}, "InvalidNextTokenException"},
+		{"bad filter key", secretsmanager.BatchGetSecretValueInput{Filters: []types.Filter{awsyFilter("colour", "red")}}, "ValidationException"},
+	} {
+		_, err := a.c.BatchGetSecretValue(a.ctx, &tc.in)
+		t.Run(tc.what, func(t *testing.T) { awsyCode(t, err, tc.code) })
+	}
+}
+
+// TestAWSTags checks TagResource and UntagResource (spec §3.6).
+func TestAWSTags(t *testing.T) {
+	clock := &mxClock{}
+	s := mxStartServer(t, func(c *server.Config) { c.Clock = clock.now })
+	a := awsyClient(t, s, testRegion)
+	a.create("tag/me", "v", nil)
+	tagsOf := func() ([]string, any, bool) {
+		t.Helper()
+		raw := awsyRawOK(t, s.URL(), "DescribeSecret", map[string]any{"SecretId": "tag/me"})
+		tags, present := raw["Tags"]
+		var kv []string
+		for _, tg := range a.describe("tag/me").Tags {
+			kv = append(kv, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+		return kv, tags, present
+	}
+	if _, raw, present := tagsOf(); present {
+		t.Errorf("DescribeSecret before any tagging: got Tags %v, want no Tags member", raw)
+	}
+	changed := aws.ToTime(a.describe("tag/me").LastChangedDate)
+	tg := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	for _, step := range []struct {
+		what  string
+		do    func() error
+		want  []string
+		bumps bool
+	}{
+		{"tag", func() error {
+			_, err := a.c.TagResource(a.ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("tag/me"), Tags: []types.Tag{tg("a", "1"), tg("b", "2")}})
+			return err
+		}, []string{"a=1", "b=2"}, true},
+		{"merge in place", func() error {
+			_, err := a.c.TagResource(a.ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("tag/me"), Tags: []types.Tag{tg("c", "3"), tg("a", "9")}})
+			return err
+		}, []string{"a=9", "b=2", "c=3"}, true},
+		{"keys are case-sensitive", func() error {
+			_, err := a.c.TagResource(a.ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("tag/me"), Tags: []types.Tag{tg("A", "upper")}})
+			return err
+		}, []string{"a=9", "b=2", "c=3", "A=upper"}, true},
+		{"untag, a missing key ignored", func() error {
+			_, err := a.c.UntagResource(a.ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String("tag/me"), TagKeys: []string{"b", "nope"}})
+			return err
+		}, []string{"a=9", "c=3", "A=upper"}, true},
+		{"untag the rest", func() error {
+			_, err := a.c.UntagResource(a.ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String("tag/me"), TagKeys: []string{"a", "c", "A"}})
+			return err
+		}, nil, true},
+	} {
+		clock.advance(time.Second)
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.what, err)
+		}
+		got, _, _ := tagsOf()
+		if !slices.Equal(got, step.want) {
+			t.Errorf("%s: got Tags %v, want %v", step.what, got, step.want)
+		}
+		now := aws.ToTime(a.describe("tag/me").LastChangedDate)
+		if step.bumps && !now.After(changed) {
+			t.Errorf("%s: LastChangedDate %v did not move past %v", step.what, now, changed)
+		}
+		changed = now
+	}
+	if _, raw, present := tagsOf(); !present || raw == nil {
+		t.Errorf("DescribeSecret after removing every tag: got Tags %v (present %t), want []", raw, present)
+	} else if list, ok := raw.([]any); !ok || len(list) != 0 {
+		t.Errorf("DescribeSecret after removing every tag: got Tags %v, want []", raw)
+	}
+
+	// Refused tags change nothing.
+	_, err := a.c.TagResource(a.ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("tag/me"), Tags: []types.Tag{tg("ok", "1"), tg("aws:reserved", "x")}})
+	awsyCode(t, err, "InvalidParameterException")
+	if got, _, _ := tagsOf(); len(got) != 0 {
+		t.Errorf("after a refused aws: tag: got Tags %v, want none", got)
+	}
+	_, err = a.c.CreateSecret(a.ctx, &secretsmanager.CreateSecretInput{Name: aws.String("tag/reserved"), Tags: []types.Tag{tg("aws:x", "y")}})
+	awsyCode(t, err, "InvalidParameterException")
+	_, err = a.c.DescribeSecret(a.ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("tag/reserved")})
+	awsyCode(t, err, "ResourceNotFoundException")
+
+	// Tags given at creation keep their order; the other calls keep them.
+	a.create("tag/born", "v", func(in *secretsmanager.CreateSecretInput) {
+		in.Tags = []types.Tag{tg("z", "1"), tg("m", "2"), tg("a", "3")}
+	})
+	a.put("tag/born", "v2")
+	if _, err := a.c.UpdateSecret(a.ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String("tag/born"), Description: aws.String("d")}); err != nil {
+		t.Fatalf("UpdateSecret: %v", err)
+	}
+	var got []string
+	for _, x := range a.describe("tag/born").Tags {
+		got = append(got, aws.ToString(x.Key)+"="+aws.ToString(x.Value))
+	}
+	if want := []string{"z=1", "m=2", "a=3"}; !slices.Equal(got, want) {
+		t.Errorf("tag/born: got Tags %v, want %v", got, want)
+	}
+	es := a.list(secretsmanager.ListSecretsInput{Filters: []types.Filter{awsyFilter("name", "tag/born")}})
+	if len(es) != 1 || len(es[0].Tags) != 3 {
+		t.Errorf("ListSecrets tag/born: got %s, want one entry with 3 tags", awsyJSON(es))
+	}
+
+	// Tagging a secret scheduled for deletion is refused (spec §3.5).
+	if _, err := a.c.DeleteSecret(a.ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("tag/born")}); err != nil {
+		t.Fatalf("DeleteSecret: %v", err)
+	}
+	_, err = a.c.TagResource(a.ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("tag/born"), Tags: []types.Tag{tg("x", "y")}})
+	awsyCode(t, err, "InvalidRequestException")
+	_, err = a.c.TagResource(a.ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("tag/none"), Tags: []types.Tag{tg("x", "y")}})
+	awsyCode(t, err, "ResourceNotFoundException")
+}
+
+// TestAWSResourcePolicy checks the policy actions (spec §3.9).
+func TestAWSResourcePolicy(t *testing.T) {
+	s := startServer(t, "")
+	a := awsyClient(t, s, testRegion)
+	created := a.create("pol/one", "v", nil)
+	const good = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + testAccount + `:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	const public = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	id := aws.String("pol/one")
+
+	policyMember := func() (any, bool) {
+		t.Helper()
+		raw := awsyRawOK(t, s.URL(), "GetResourcePolicy", map[string]any{"SecretId": "pol/one"})
+		if raw["ARN"] != *created.ARN || raw["Name"] != "pol/one" {
+			t.Errorf("GetResourcePolicy: got ARN %v Name %v, want %s pol/one", raw["ARN"], raw["Name"], *created.ARN)
+		}
+		v, ok := raw["ResourcePolicy"]
+		return v, ok
+	}
+	if v, ok := policyMember(); ok {
+		t.Errorf("GetResourcePolicy without a policy: got ResourcePolicy %v, want no member", v)
+	}
+
+	put, err := a.c.PutResourcePolicy(a.ctx, &secretsmanager.PutResourcePolicyInput{SecretId: id, ResourcePolicy: aws.String(good), BlockPublicPolicy: aws.Bool(true)})
+	if err != nil {
+		t.Fatalf("PutResourcePolicy: %v", err)
+	}
+	if aws.ToString(put.ARN) != *created.ARN || aws.ToString(put.Name) != "pol/one" {
+		t.Errorf("PutResourcePolicy: got %s %s, want %s pol/one", aws.ToString(put.ARN), aws.ToString(put.Name), *created.ARN)
+	}
+	got, err := a.c.GetResourcePolicy(a.ctx, &secretsmanager.GetResourcePolicyInput{SecretId: id})
+	if err != nil {
+		t.Fatalf("GetResourcePolicy: %v", err)
+	}
+	if aws.ToString(got.ResourcePolicy) != good {
+		t.Errorf("GetResourcePolicy: got %s, want %s", aws.ToString(got.ResourcePolicy), good)
+	}
+
+	// Refused policies leave the stored one.
+	for _, tc := range []struct {
+		what, doc string
+		block     bool
+		code      string
+	}{
+		{"malformed JSON", `{"Version":"2012-10-17","Statement":[`, false, "MalformedPolicyDocumentException"},
+		{"not a policy", `{"Hello":"world"}`, false, "MalformedPolicyDocumentException"},
+		{"public with BlockPublicPolicy", public, true, "PublicPolicyException"},
+	} {
+		_, err := a.c.PutResourcePolicy(a.ctx, &secretsmanager.PutResourcePolicyInput{SecretId: id, ResourcePolicy: aws.String(tc.doc), BlockPublicPolicy: aws.Bool(tc.block)})
+		t.Run(tc.what, func(t *testing.T) { awsyCode(t, err, tc.code) })
+	}
+	if v, _ := policyMember(); v != good {
+		t.Errorf("after refused puts: got ResourcePolicy %v, want %s", v, good)
+	}
+	// Without BlockPublicPolicy a public policy is stored.
+	if _, err := a.c.PutResourcePolicy(a.ctx, &secretsmanager.PutResourcePolicyInput{SecretId: id, ResourcePolicy: aws.String(public)}); err != nil {
+		t.Errorf("PutResourcePolicy of a public policy without BlockPublicPolicy: %v", err)
+	}
+
+	del, err := a.c.DeleteResourcePolicy(a.ctx, &secretsmanager.DeleteResourcePolicyInput{SecretId: id})
+	if err != nil || aws.ToString(del.ARN) != *created.ARN || aws.ToString(del.Name) != "pol/one" {
+		t.Fatalf("DeleteResourcePolicy: got %s, %v", awsyJSON(del), err)
+	}
+	if v, ok := policyMember(); ok {
+		t.Errorf("GetResourcePolicy after delete: got ResourcePolicy %v, want no member", v)
+	}
+	if _, err := a.c.DeleteResourcePolicy(a.ctx, &secretsmanager.DeleteResourcePolicyInput{SecretId: id}); err != nil {
+		t.Errorf("DeleteResourcePolicy without a policy: got %v, want success", err)
+	}
+	_, err = a.c.GetResourcePolicy(a.ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String("pol/none")})
+	awsyCode(t, err, "ResourceNotFoundException")
+
+	t.Run("PolicyName", func(t *testing.T) {
+		// This SDK predates PolicyName: send it by hand.
+		for _, action := range []string{"GetResourcePolicy", "PutResourcePolicy", "DeleteResourcePolicy"} {
+			body := map[string]any{"SecretId": "pol/one", "PolicyName": "other", "ResourcePolicy": good}
+			r := awsyRaw(t, nil, s.URL(), action, awsyBody(t, body), awsySigning(), nil)
+			if r.code() != "InvalidParameterException" {
+				t.Errorf("%s PolicyName other: got %d %s, want InvalidParameterException", action, r.Status, r.code())
+			}
+		}
+		r := awsyRawOK(t, s.URL(), "GetResourcePolicy", map[string]any{"SecretId": "pol/one", "PolicyName": "default"})
+		if r["PolicyName"] != "default" {
+			t.Errorf("GetResourcePolicy PolicyName default: got PolicyName %v, want default", r["PolicyName"])
+		}
+	})
+
+	t.Run("Validate", func(t *testing.T) {
+		for _, tc := range []struct {
+			what   string
+			id     *string
+			doc    string
+			passed bool
+			checks []string
+		}{
+			{"good, with a secret", id, good, true, nil},
+			{"good, without a secret", nil, good, true, nil},
+			{"public", id, public, false, []string{"BROAD_ACCESS"}},
+			{"no principal", nil, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`, false, []string{"PRINCIPAL"}},
+			{"bad effect", nil, `{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Principal":{"AWS":"arn:aws:iam::` + testAccount + `:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`, false, []string{"EFFECT"}},
+		} {
+			out, err := a.c.ValidateResourcePolicy(a.ctx, &secretsmanager.ValidateResourcePolicyInput{SecretId: tc.id, ResourcePolicy: aws.String(tc.doc)})
+			if err != nil {
+				t.Errorf("%s: %v", tc.what, err)
+				continue
+			}
+			var checks []string
+			for _, e := range out.ValidationErrors {
+				checks = append(checks, aws.ToString(e.CheckName))
+				if aws.ToString(e.ErrorMessage) == "" {
+					t.Errorf("%s: finding %s has no message", tc.what, aws.ToString(e.CheckName))
+				}
+			}
+			if out.PolicyValidationPassed != tc.passed || !slices.Equal(checks, tc.checks) {
+				t.Errorf("%s: got passed %t findings %v, want %t %v", tc.what, out.PolicyValidationPassed, checks, tc.passed, tc.checks)
+			}
+		}
+		_, err := a.c.ValidateResourcePolicy(a.ctx, &secretsmanager.ValidateResourcePolicyInput{ResourcePolicy: aws.String("{not json")})
+		awsyCode(t, err, "MalformedPolicyDocumentException")
+		_, err = a.c.ValidateResourcePolicy(a.ctx, &secretsmanager.ValidateResourcePolicyInput{SecretId: aws.String("pol/none"), ResourcePolicy: aws.String(good)})
+		awsyCode(t, err, "ResourceNotFoundException")
+		if _, ok := policyMember(); ok {
+			t.Errorf("ValidateResourcePolicy stored a policy")
+		}
+	})
+}
+
+// TestAWSGetRandomPassword checks GetRandomPassword's options (spec §3.9).
+func TestAWSGetRandomPassword(t *testing.T) {
+	s := startServer(t, "")
+	a := awsyClient(t, s, testRegion)
+	const (
+		upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		lower = "abcdefghijklmnopqrstuvwxyz"
+		digit = "0123456789"
+		punct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+	)
+	for _, tc := range []struct {
+		what     string
+		in       secretsmanager.GetRandomPasswordInput
+		length   int
+		allowed  string   // every character is one of these
+		required []string // at least one of each
+	}{
+		{"defaults", secretsmanager.GetRandomPasswordInput{}, 32, upper + lower + digit + punct, []string{upper, lower, digit, punct}},
+		{"letters only", secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(50), ExcludeNumbers: aws.Bool(true), ExcludePunctuation: aws.Bool(true)}, 50, upper + lower, []string{upper, lower}},
+		{"digits only", secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(20), ExcludeUppercase: aws.Bool(true), ExcludeLowercase: aws.Bool(true), ExcludePunctuation: aws.Bool(true)}, 20, digit, []string{digit}},
+		{"ExcludeCharacters", secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(200), ExcludeCharacters: aws.String(lower + "ABC0!\"")}, 200, upper[3:] + digit[1:] + punct[2:], []string{upper[3:], digit[1:], punct[2:]}},
+		{"IncludeSpace", secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(5), IncludeSpace: aws.Bool(true)}, 5, upper + lower + digit + punct + " ", []string{upper, lower, digit, punct, " "}},
+		{"one character, no type required", secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(1), RequireEachIncludedType: aws.Bool(false)}, 1, upper + lower + digit + punct, nil},
+		{"the longest", secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(4096)}, 4096, upper + lower + digit + punct, []string{upper, lower, digit, punct}},
+	} {
+		out, err := a.c.GetRandomPassword(a.ctx, &tc.in)
+		if err != nil {
+			t.Errorf("%s: %v", tc.what, err)
+			continue
+		}
+		pw := aws.ToString(out.RandomPassword)
+		if len(pw) != tc.length {
+			t.Errorf("%s: got length %d, want %d", tc.what, len(pw), tc.length)
+		}
+		if i := strings.IndexFunc(pw, func(r rune) bool { return !strings.ContainsRune(tc.allowed, r) }); i >= 0 {
+			t.Errorf("%s: got character %q, want only %q", tc.what, pw[i], tc.allowed)
+		}
+		for _, class := range tc.required {
+			if !strings.ContainsAny(pw, class) {
+				t.Errorf("%s: got no character of %q", tc.what, class)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		what string
+		in   secretsmanager.GetRandomPasswordInput
+		code string
+	}{
+		{"length 0", secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(0)}, "ValidationException"},
+		{"length 4097", secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(4097)}, "ValidationException"},
+		{"every class excluded", secretsmanager.GetRandomPasswordInput{ExcludeNumbers: aws.Bool(true), ExcludePunctuation: aws.Bool(true), ExcludeUppercase: aws.Bool(true), ExcludeLowercase: aws.Bool(true)}, "InvalidParameterException"},
+		{"every digit excluded, digits only", secretsmanager.GetRandomPasswordInput{ExcludeCharacters: aws.String(digit), ExcludePunctuation: aws.Bool(true), ExcludeUppercase: aws.Bool(true), ExcludeLowercase: aws.Bool(true)}, "InvalidParameterException"},
+		{"shorter than the required types", secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(3)}, "InvalidParameterException"},
+		{"shorter than the required types with space", secretsmanager.GetRandomPasswordInput{PasswordLength: aws.Int64(4), IncludeSpace: aws.Bool(true)}, "InvalidParameterException"},
+	} {
+		_, err := a.c.GetRandomPassword(a.ctx, &tc.in)
+		t.Run(tc.what, func(t *testing.T) { awsyCode(t, err, tc.code) })
+	}
+	// Two passwords differ.
+	p1, p2 := a.password(), a.password()
+	if p1 == p2 {
+		t.Errorf("two default passwords are equal: %q", p1)
+	}
+}
+
+func (a *awsy) password() string {
+	a.t.Helper()
+	out, err := a.c.GetRandomPassword(a.ctx, &secretsmanager.GetRandomPasswordInput{})
+	if err != nil {
+		a.t.Fatalf("GetRandomPassword: %v", err)
+	}
+	return aws.ToString(out.RandomPassword)
+}
