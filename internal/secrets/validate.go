@@ -65,7 +65,8 @@ func checkDescription(op, d string) error {
 
 func checkTags(op string, tags []store.Tag) error {
 	if len(tags) > maxTags {
-		return fault.E(op, fault.Limit, fmt.Sprintf("a secret has at most %d tags", maxTags))
+		// Invalid, not Limit: clients retry a Limit error as if it might pass later.
+		return fault.E(op, fault.Invalid, fmt.Sprintf("a secret has at most %d tags", maxTags))
 	}
 	seen := make(map[string]bool, len(tags))
 	for _, t := range tags {

@@ -176,6 +176,11 @@ func TestAWSSigV4Failures(t *testing.T) {
 		{"signed-header-missing", good, func(r *http.Request) { r.Header.Del("Content-Type") }, 400, "IncompleteSignatureException", ""},
 		{"no-date", good, func(r *http.Request) { r.Header.Del("X-Amz-Date") }, 400, "IncompleteSignatureException", "X-Amz-Date"},
 		{"wrong-service", with(func(s *awsySig) { s.Service = "kms" }), nil, 400, "InvalidSignatureException", "secretsmanager"},
+		{"scope-date-not-request-date", good, func(r *http.Request) {
+			day := good.Time.UTC().Format("20060102")
+			other := good.Time.UTC().AddDate(0, 0, -1).Format("20060102")
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/"+day+"/", "/"+other+"/", 1))
+		}, 400, "InvalidSignatureException", "Credential scope"},
 		{"session-token", good, func(r *http.Request) {
 			// Signed over the token, so only the token itself is wrong.
 			r.Header.Set("X-Amz-Security-Token", "token")

@@ -107,7 +107,7 @@ func anyTag(sec *secrets.Secret, f func(k, v string) bool) bool {
 // wordMatch reports whether every word of the filter value is a
 // case-insensitive prefix of some word of attr.
 func wordMatch(value, attr string) bool {
-	want := strings.Fields(strings.ToLower(value))
+	want := words(value) // the value splits as the attribute does: "AppBeta" is App and Beta
 	if len(want) == 0 {
 		return false
 	}
@@ -115,7 +115,7 @@ func wordMatch(value, attr string) bool {
 	for _, w := range want {
 		found := false
 		for _, h := range have {
-			if strings.HasPrefix(strings.ToLower(h), w) {
+			if strings.HasPrefix(strings.ToLower(h), strings.ToLower(w)) {
 				found = true
 				break
 			}
