@@ -1,15 +1,17 @@
 // Package api is the gate every edge passes through: it authenticates the
 // caller, checks the region, authorizes the call, runs it against the core,
-// and logs the outcome. Edges (api/tc3, and later api/awsjson and the
-// console) only decode requests and encode results.
+// records it in the audit log, and logs the outcome. Edges (api/tc3,
+// api/awsjson, and later the console) only decode requests and encode results.
 package api
 
 import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/iam"
 	"github.com/coffer-secrets/coffer/internal/secrets"
@@ -25,6 +27,12 @@ type Call struct {
 	SourceIP  string
 	UserAgent string
 	Resource  string // the secret name or other resource the call names, if any
+	// ClaimedKeyID is the access key id a request was signed with, recorded
+	// even when the signature fails.
+	ClaimedKeyID string
+	Body         []byte // the request parameters, recorded with secret values replaced by HMACs
+	// Code spells an error in the caller's protocol, for the audit record.
+	Code func(error) string
 }
 
 // Scope returns the account and region the call acts in.
@@ -39,7 +47,11 @@ type Gate struct {
 	Regions []string // the regions served; the first is the default
 	// AnyRegion serves every region a request names (development mode).
 	AnyRegion bool
+	Audit     *audit.Writer   // nil: calls are not audited (unit tests of edges)
+	Redactor  *audit.Redactor // turns request bodies into recordable parameters
+	Lookup    *audit.Lookup   // searches the audit log (CloudAudit, consumers)
 	Log       *slog.Logger
+	Clock     func() time.Time
 }
 
 // Authenticate returns the credential for an access key id: fault.NotFound
@@ -56,12 +68,23 @@ func (g *Gate) Serves(region string) bool {
 	return g.AnyRegion || slices.Contains(g.Regions, region)
 }
 
-// Do authorizes c and runs fn in c's scope, then logs the outcome. It
-// returns fn's error, or fault.Invalid with reason UnsupportedRegion, or
+// Do authorizes c and runs fn in c's scope, records the call in the audit
+// log, then logs the outcome. A state change records its event in its own
+// transaction; any other call's event is made durable before Do returns,
+// and when it cannot be, Do fails with fault.Unavailable and the caller
+// must return nothing (a value is never handed out unaudited). Otherwise
+// it returns fn's error, or fault.Invalid with reason UnsupportedRegion, or
 // fault.Denied when the principal may not make the call.
 func (g *Gate) Do(ctx context.Context, c *Call, fn func(ctx context.Context, sc secrets.Scope) error) error {
 	start := time.Now()
+	ev := g.event(c)
+	ctx = audit.With(ctx, ev)
 	err := g.do(ctx, c, fn)
+	if !audit.Committed(ctx) {
+		if aerr := g.record(ctx, c, ev, err); aerr != nil && err == nil {
+			err = aerr
+		}
+	}
 	g.log(ctx, c, err, time.Since(start), false)
 	return err
 }
@@ -79,6 +102,9 @@ func (g *Gate) do(ctx context.Context, c *Call, fn func(ctx context.Context, sc 
 // Fail records a call that failed before it reached the core: a bad
 // signature, an unknown action, a request that does not decode.
 func (g *Gate) Fail(ctx context.Context, c *Call, err error) {
+	if aerr := g.record(ctx, c, g.event(c), err); aerr != nil && g.Log != nil {
+		g.Log.LogAttrs(ctx, slog.LevelError, "audit", slog.String("request_id", c.RequestID), slog.String("error", aerr.Error()))
+	}
 	g.log(ctx, c, err, 0, true)
 }
 
@@ -93,6 +119,59 @@ func (g *Gate) authorize(c *Call) error {
 		return nil
 	}
 	return fault.E("api.authorize", fault.Denied, "principal "+c.Principal.ID+" may not call "+c.Action)
+}
+
+// event starts the audit event of c.
+func (g *Gate) event(c *Call) *audit.Event {
+	ev := &audit.Event{
+		Time: g.now(), Account: c.Principal.Account, PrincipalID: c.Principal.ID, PrincipalName: c.Principal.Name,
+		PrincipalKind: string(c.Principal.Kind), AccessKeyID: c.Principal.AccessKeyID,
+		SourceIP: c.SourceIP, UserAgent: c.UserAgent, Region: c.Region, Family: c.Family,
+		Action: c.Action, ReadOnly: ReadOnly(c.Action), Resource: c.Resource, RequestID: c.RequestID,
+	}
+	if ev.AccessKeyID == "" {
+		ev.AccessKeyID = c.ClaimedKeyID
+	}
+	if g.Redactor != nil {
+		ev.Params = g.Redactor.Params(c.Body)
+	}
+	return ev
+}
+
+// record makes ev durable with the call's outcome.
+func (g *Gate) record(ctx context.Context, c *Call, ev *audit.Event, err error) error {
+	if g.Audit == nil {
+		return nil
+	}
+	if err != nil {
+		ev.ErrorCode = fault.KindOf(err).String()
+		if c.Code != nil {
+			ev.ErrorCode = c.Code(err)
+		}
+	}
+	if aerr := g.Audit.Record(ctx, ev); aerr != nil {
+		return fault.Wrap("api.audit", fault.Unavailable, "the call could not be audited, so it was not completed", aerr)
+	}
+	return nil
+}
+
+func (g *Gate) now() time.Time {
+	c := g.Clock
+	if c == nil {
+		c = time.Now
+	}
+	return c().UTC().Truncate(time.Millisecond)
+}
+
+// ReadOnly reports whether an action only reads, by the naming rule every
+// API family here follows (CloudAudit's actionType Read).
+func ReadOnly(action string) bool {
+	for _, p := range []string{"Get", "Describe", "List", "LookUp", "BatchGet", "Validate"} {
+		if strings.HasPrefix(action, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *Gate) log(ctx context.Context, c *Call, err error, d time.Duration, rejected bool) {

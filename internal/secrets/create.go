@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
 )
@@ -107,6 +108,7 @@ func (s *Service) create(ctx context.Context, tx store.Tx, op string, sc Scope, 
 	if err := tx.InsertVersion(ctx, ver); err != nil {
 		return nil, nil, fmt.Errorf("insert version: %w", err)
 	}
+	audit.NoteVersion(ctx, ver.ID)
 	return sec, ver, nil
 }
 

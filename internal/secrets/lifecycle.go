@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
 )
@@ -183,7 +184,7 @@ func (s *Service) patch(ctx context.Context, tx store.Tx, op string, sc Scope, n
 }
 
 // Sweep purges up to limit secrets whose deletion time has come and returns
-// how many it purged.
+// how many it purged. Each purge is audited as the system's PurgeSecret.
 func (s *Service) Sweep(ctx context.Context, limit int) (int, error) {
 	var n int
 	err := s.update(ctx, func(tx store.Tx, now time.Time) error {
@@ -191,13 +192,29 @@ func (s *Service) Sweep(ctx context.Context, limit int) (int, error) {
 		if err != nil {
 			return fmt.Errorf("find secrets due: %w", err)
 		}
+		var evs []*audit.Event
 		for _, sec := range due {
 			if err := tx.DeleteSecret(ctx, sec.ID); err != nil {
 				return fmt.Errorf("purge secret %s: %w", sec.ID, err)
 			}
+			evs = append(evs, purgeEvent(sec, now))
 		}
 		n = len(due)
-		return nil
+		if s.Audit == nil || len(evs) == 0 {
+			return nil
+		}
+		return s.Audit.Append(ctx, tx, evs...)
 	})
+	if n > 0 && err == nil && s.Audit != nil {
+		s.Audit.Notify()
+	}
 	return n, err
+}
+
+func purgeEvent(sec *Secret, now time.Time) *audit.Event {
+	return &audit.Event{
+		Time: now, Account: sec.Account, PrincipalID: "coffer", PrincipalName: "coffer",
+		PrincipalKind: "system", Region: sec.Region, Family: "coffer", Action: "PurgeSecret",
+		Resource: sec.Name, RequestID: NewUUID(),
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/keys"
 	"github.com/coffer-secrets/coffer/internal/store"
@@ -55,6 +56,7 @@ var DefaultLimits = Limits{
 type Service struct {
 	Store  store.Store
 	Keys   *keys.Keyring
+	Audit  *audit.Log // nil: state changes are not audited (unit tests)
 	Limits Limits
 	Clock  func() time.Time // nil means time.Now
 }
@@ -79,11 +81,22 @@ func (s *Service) now() time.Time {
 // race is run again before the conflict is returned.
 const conflictRetries = 5
 
+// update runs fn in a write transaction that also appends the audit event
+// of the call in ctx, so a state change and its record commit together or
+// not at all.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx, now time.Time) error) error {
 	var err error
 	for range conflictRetries {
 		now := s.now()
-		err = s.Store.Update(ctx, func(tx store.Tx) error { return fn(tx, now) })
+		err = s.Store.Update(ctx, func(tx store.Tx) error {
+			if err := fn(tx, now); err != nil {
+				return err
+			}
+			return s.Audit.AppendCall(ctx, tx)
+		})
+		if err == nil {
+			s.Audit.MarkCommitted(ctx)
+		}
 		if !fault.Is(err, fault.Conflict) {
 			return err
 		}

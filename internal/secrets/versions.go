@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
 )
@@ -48,6 +49,7 @@ func (s *Service) GetValue(ctx context.Context, sc Scope, name string, sel Selec
 	if err := s.noteAccess(ctx, sec); err != nil {
 		return nil, nil, Value{}, err
 	}
+	audit.NoteRead(ctx, sec.Name, ver.ID)
 	return sec, strip(ver), val, nil
 }
 
@@ -175,6 +177,7 @@ func (s *Service) put(ctx context.Context, tx store.Tx, op string, sc Scope, nam
 	if err := s.relabel(ctx, tx, vs, ver, stagesOrCurrent(in.Stages), true); err != nil {
 		return nil, nil, err
 	}
+	audit.NoteVersion(ctx, ver.ID)
 	return sec, ver, s.touch(ctx, tx, sec, now)
 }
 
@@ -317,6 +320,7 @@ func (s *Service) Overwrite(ctx context.Context, sc Scope, name, versionID strin
 		if err := s.reseal(ctx, tx, op, sec, ver, v); err != nil {
 			return err
 		}
+		audit.NoteVersion(ctx, ver.ID)
 		if err := tx.UpdateVersion(ctx, ver); err != nil {
 			return fmt.Errorf("update version: %w", err)
 		}
@@ -360,6 +364,7 @@ func (s *Service) deleteVersion(ctx context.Context, tx store.Tx, op string, sec
 	if err := tx.DeleteVersion(ctx, sec.ID, versionID); err != nil {
 		return fmt.Errorf("delete version: %w", err)
 	}
+	audit.NoteVersion(ctx, versionID)
 	for _, v := range afterDelete(slices.Delete(slices.Clone(vs), i, i+1), vs[i]) {
 		if err := tx.UpdateVersion(ctx, v); err != nil {
 			return fmt.Errorf("update version %s: %w", v.ID, err)

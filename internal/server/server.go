@@ -16,6 +16,7 @@ import (
 	"github.com/coffer-secrets/coffer/internal/api"
 	"github.com/coffer-secrets/coffer/internal/api/awsjson"
 	"github.com/coffer-secrets/coffer/internal/api/tc3"
+	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/iam"
 	"github.com/coffer-secrets/coffer/internal/keys"
@@ -35,10 +36,14 @@ type Server struct {
 	IAM     *iam.Service
 	Gate    *api.Gate
 
-	ln       net.Listener
-	http     *http.Server
-	tls      bool
-	rootCred iam.RootCredentials
+	AuditLog *audit.Log
+
+	auditKeys   *audit.Keys
+	auditWriter *audit.Writer
+	ln          net.Listener
+	http        *http.Server
+	tls         bool
+	rootCred    iam.RootCredentials
 }
 
 // Open prepares a server: data directory, store, root key, root
@@ -75,6 +80,9 @@ func (s *Server) open(ctx context.Context) error {
 	if err := checkRootKey(ctx, s.store, s.root); err != nil {
 		return err
 	}
+	if s.auditKeys, err = audit.LoadKeys(ctx, s.store, s.root); err != nil {
+		return err
+	}
 	s.wire()
 	if s.rootCred, err = s.IAM.Bootstrap(ctx, s.cfg.Root); err != nil {
 		return fmt.Errorf("root credentials: %w", err)
@@ -84,9 +92,15 @@ func (s *Server) open(ctx context.Context) error {
 
 func (s *Server) wire() {
 	ring := &keys.Keyring{Root: s.root, NewID: secrets.NewUUID}
-	s.Secrets = &secrets.Service{Store: s.store, Keys: ring, Clock: s.cfg.Clock}
+	s.AuditLog = &audit.Log{Store: s.store, Clock: s.cfg.Clock}
+	s.auditWriter = &audit.Writer{Log: s.AuditLog}
+	s.Secrets = &secrets.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock}
 	s.IAM = &iam.Service{Store: s.store, Root: s.root, Clock: s.cfg.Clock}
-	s.Gate = &api.Gate{IAM: s.IAM, Secrets: s.Secrets, Regions: s.cfg.Regions, AnyRegion: s.cfg.Dev, Log: s.cfg.Log}
+	s.Gate = &api.Gate{
+		IAM: s.IAM, Secrets: s.Secrets, Regions: s.cfg.Regions, AnyRegion: s.cfg.Dev, Log: s.cfg.Log,
+		Audit: s.auditWriter, Redactor: &audit.Redactor{Key: s.auditKeys.HMAC}, Clock: s.cfg.Clock,
+		Lookup: &audit.Lookup{Store: s.store},
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("/", edges{
@@ -227,6 +241,9 @@ func (s *Server) Close() error {
 		if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
+	}
+	if s.auditWriter != nil {
+		s.auditWriter.Close() // commits what is queued before the store closes
 	}
 	if s.store != nil {
 		errs = append(errs, s.store.Close())

@@ -37,6 +37,7 @@ type Tx interface {
 	SecretTx
 	KeyTx
 	AccountTx
+	AuditTx
 	MetaTx
 }
 

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		SourceIP:  sourceIP(r),
 		UserAgent: r.UserAgent(),
 	}
+	c.Code = func(err error) string { return toAWS(err, actions[c.Action].writes).Type }
 	w.Header().Set("x-amzn-RequestId", c.RequestID)
 	act, body, err := e.admit(r.Context(), r, c)
 	if err != nil {
@@ -87,6 +89,7 @@ func (e *Edge) admit(ctx context.Context, r *http.Request, c *api.Call) (action,
 	if len(body) > MaxBody {
 		return action{}, nil, fail(errValidation, fmt.Sprintf("The request body is larger than %d bytes.", MaxBody))
 	}
+	c.Body = body
 	if err := e.authenticate(ctx, r, body, c); err != nil {
 		return action{}, nil, err
 	}
@@ -104,6 +107,7 @@ func (e *Edge) authenticate(ctx context.Context, r *http.Request, body []byte, c
 		return signatureError(err)
 	}
 	c.Region = signed.Authorization.Region
+	c.ClaimedKeyID = signed.Authorization.AccessKeyID
 	cred, err := e.Gate.Authenticate(ctx, signed.Authorization.AccessKeyID)
 	switch {
 	case fault.Is(err, fault.NotFound), fault.Is(err, fault.Denied):
@@ -169,4 +173,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// Actions lists the actions this edge serves (for tests that must cover
+// every action).
+func Actions() []string {
+	out := make([]string, 0, len(actions))
+	for a := range actions {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -39,7 +40,8 @@ type product struct {
 }
 
 var products = map[string]product{
-	"ssm": {version: "2019-09-23", actions: ssmActions},
+	"ssm":        {version: "2019-09-23", actions: ssmActions},
+	"cloudaudit": {version: "2019-03-19", actions: cloudauditActions},
 }
 
 // IsTencent reports whether r looks like a Tencent API 3.0 request, so a
@@ -53,6 +55,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Action:    r.Header.Get("X-TC-Action"),
 		SourceIP:  sourceIP(r),
 		UserAgent: r.UserAgent(),
+		Code:      func(err error) string { code, _ := codeOf(err); return code },
 	}
 	res, err := e.serve(r.Context(), r, c)
 	if err != nil {
@@ -102,22 +105,23 @@ func (e *Edge) admit(ctx context.Context, r *http.Request, c *api.Call) (action,
 	if len(body) > MaxBody {
 		return nil, nil, wire(codeRequestTooLarge, fmt.Sprintf("The request body is larger than %d bytes.", MaxBody))
 	}
+	c.Body = body
 	svc, err := e.authenticate(ctx, r, body, c)
 	if err != nil {
 		return nil, nil, err
 	}
 	p := products[svc]
 	c.Family = svc
+	c.Region = r.Header.Get("X-TC-Region")
+	if c.Region == "" {
+		c.Region = e.Gate.DefaultRegion()
+	}
 	if v := r.Header.Get("X-TC-Version"); v != p.version {
 		return nil, nil, wire(codeNoSuchVersion, fmt.Sprintf("The API version %s is not supported by %s; use %s.", clip(v), svc, p.version))
 	}
 	act, ok := p.actions[c.Action]
 	if !ok {
 		return nil, nil, wire(codeInvalidAction, fmt.Sprintf("The action %s does not exist in %s.", clip(c.Action), svc))
-	}
-	c.Region = r.Header.Get("X-TC-Region")
-	if c.Region == "" {
-		c.Region = e.Gate.DefaultRegion()
 	}
 	return act, body, nil
 }
@@ -129,6 +133,7 @@ func (e *Edge) authenticate(ctx context.Context, r *http.Request, body []byte, c
 	if err != nil {
 		return "", signatureError(err)
 	}
+	c.ClaimedKeyID = auth.SecretID
 	if _, ok := products[auth.Service]; !ok {
 		return "", wire(codeInvalidAuthorization, "The credential scope names a service this endpoint does not serve.")
 	}
@@ -183,4 +188,17 @@ func writeJSON(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK) // Tencent answers API errors with 200 too
 	_, _ = w.Write(body)
+}
+
+// Actions lists the actions this edge serves, by product (for tests that
+// must cover every action).
+func Actions() map[string][]string {
+	out := make(map[string][]string, len(products))
+	for name, p := range products {
+		for a := range p.actions {
+			out[name] = append(out[name], a)
+		}
+		slices.Sort(out[name])
+	}
+	return out
 }

@@ -31,6 +31,7 @@ var ssmActions = map[string]action{
 	"GetRegions":           handle(getRegions),
 	"GetServiceStatus":     handle(getServiceStatus),
 
+	"DescribeSecretConsumers":   handle(describeSecretConsumers),
 	"DescribeSupportedProducts": handle(describeSupportedProducts),
 	"CreateProductSecret":       notYet,
 	"RotateProductSecret":       notYet,

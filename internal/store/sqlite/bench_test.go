@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/coffer-secrets/coffer/internal/store"
 )
@@ -91,4 +92,41 @@ func BenchmarkListSecretsAfter(b *testing.B) {
 			b.Fatalf("View: %v", err)
 		}
 	}
+}
+
+// BenchmarkInsertEvents measures one durable commit holding a batch of
+// audit events, as the audit writer's group commit makes them: one event
+// (a quiet server) and 64 (a busy one).
+func BenchmarkInsertEvents(b *testing.B) {
+	for _, batch := range []int{1, 64} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			s := benchDB(b, 0)
+			seq, commits := int64(0), 0
+			for b.Loop() {
+				evs := make([]*store.Event, batch)
+				for i := range evs {
+					seq++
+					evs[i] = benchEvent(seq)
+				}
+				if err := s.Update(b.Context(), func(tx store.Tx) error { return tx.InsertEvents(b.Context(), evs) }); err != nil {
+					b.Fatalf("Update: %v", err)
+				}
+				commits++
+			}
+			b.ReportMetric(float64(commits*batch)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// benchEvent returns an event of the size a GetSecretValue call records.
+func benchEvent(seq int64) *store.Event {
+	return &store.Event{Seq: seq, Time: time.UnixMilli(1.7e12 + seq), Account: "100000000001",
+		PrincipalID: "200000000001", PrincipalName: "deployer", PrincipalKind: "user",
+		AccessKeyID: "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", SourceIP: "10.0.3.17",
+		UserAgent: "aws-sdk-go-v2/1.30.0 os/linux lang/go#1.26", Region: "ap-guangzhou",
+		Family: "secretsmanager", Action: "GetSecretValue", ReadOnly: true,
+		Resource: fmt.Sprintf("app/db-%d", seq%50), VersionID: "3f0d2c1e-9a8b-4c7d-8e6f-5a4b3c2d1e0f",
+		RequestID: fmt.Sprintf("8c3f1b2a-%012d", seq),
+		Params:    `{"SecretId":"app/db","VersionStage":"AWSCURRENT"}`,
+		PrevHash:  make([]byte, 32), Hash: make([]byte, 32)}
 }

@@ -122,7 +122,7 @@ func TestUpgradeFrom0001(t *testing.T) {
 }
 
 // wantUpgradedSchema checks the database records every migration and holds
-// the indexes of migration 0002.
+// the indexes of migrations 0002 and 0003.
 func wantUpgradedSchema(t *testing.T, db *DB) {
 	t.Helper()
 	ms, err := loadMigrations(migrationFiles)
@@ -138,5 +138,10 @@ func wantUpgradedSchema(t *testing.T, db *DB) {
 		AND name IN ('secrets_created', 'secrets_updated', 'secrets_accessed')`).Scan(&indexes)
 	if err != nil || indexes != 3 {
 		t.Errorf("listing indexes: got %d, %v, want 3", indexes, err)
+	}
+	err = db.read.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index'
+		AND tbl_name = 'audit_events' AND name LIKE 'audit_events_%'`).Scan(&indexes)
+	if err != nil || indexes != 6 {
+		t.Errorf("audit indexes: got %d, %v, want 6", indexes, err)
 	}
 }

@@ -49,6 +49,12 @@ func TestListPlans(t *testing.T) {
 func explain(t *testing.T, db *DB, q store.SecretQuery) string {
 	t.Helper()
 	query, args := pageQuery(sortKeys[q.SortBy], q)
+	return queryPlan(t, db, query, args)
+}
+
+// queryPlan returns the plan of query, its steps joined by "; ".
+func queryPlan(t *testing.T, db *DB, query string, args []any) string {
+	t.Helper()
 	rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatalf("EXPLAIN: %v", err)

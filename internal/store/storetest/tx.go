@@ -120,6 +120,7 @@ func testFailedMethodLeavesNoTrace(t *testing.T, s store.Store) {
 
 func testViewReadOnly(t *testing.T, s store.Store) {
 	insertSecrets(t, s, newSecret("s1", "db"))
+	insertEvents(t, s, newEvent(1, acctA, 0))
 	writes := []struct {
 		name string
 		fn   func(tx store.Tx) error
@@ -130,6 +131,13 @@ func testViewReadOnly(t *testing.T, s store.Store) {
 		{"SetMeta", func(tx store.Tx) error { return tx.SetMeta(t.Context(), "k", "v") }},
 		{"SetAccessed", func(tx store.Tx) error { return tx.SetAccessed(t.Context(), "s1", at(100)) }},
 		{"InsertAccount", func(tx store.Tx) error { return tx.InsertAccount(t.Context(), &store.Account{ID: acctA}) }},
+		{"InsertEvents", func(tx store.Tx) error { return tx.InsertEvents(t.Context(), []*store.Event{newEvent(2, acctA, 0)}) }},
+		{"SetAuditHead", func(tx store.Tx) error { return tx.SetAuditHead(t.Context(), 1, fakeHash(1)) }},
+		{"DeleteEventsThrough", func(tx store.Tx) error {
+			_, err := tx.DeleteEventsThrough(t.Context(), 1)
+			return err
+		}},
+		{"InsertCheckpoint", func(tx store.Tx) error { return tx.InsertCheckpoint(t.Context(), newCheckpoint(1)) }},
 	}
 	for _, w := range writes {
 		err := s.View(t.Context(), func(tx store.Tx) error {
@@ -149,6 +157,14 @@ func testViewReadOnly(t *testing.T, s store.Store) {
 		wantEqual(t, "versions", len(vs), 0)
 		_, err = tx.Account(t.Context(), acctA)
 		wantKind(t, "Account", err, fault.NotFound)
+		evs, err := tx.Events(t.Context(), store.EventQuery{})
+		wantOK(t, "Events", err)
+		wantEqual(t, "events", seqs(evs), []int64{1})
+		seq, _, err := tx.AuditHead(t.Context())
+		wantOK(t, "AuditHead", err)
+		wantEqual(t, "head", seq, int64(0))
+		_, err = tx.LatestCheckpoint(t.Context())
+		wantKind(t, "LatestCheckpoint", err, fault.NotFound)
 		return nil
 	})
 }

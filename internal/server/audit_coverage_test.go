@@ -1,0 +1,308 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/api"
+	"github.com/coffer-secrets/coffer/internal/api/awsjson"
+	"github.com/coffer-secrets/coffer/internal/api/tc3"
+	"github.com/coffer-secrets/coffer/internal/signature/sigv4"
+	tc3sig "github.com/coffer-secrets/coffer/internal/signature/tc3"
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+// auditCase is one call of the audit coverage walk and what its event
+// must say.
+type auditCase struct {
+	family, action string
+	body           any
+	resource       string // the Resource the event names
+	version        string // the VersionID the event names, "" for none
+	fails          bool   // the call is expected to fail (its error code is then recorded)
+}
+
+// Distinctive values no event may contain.
+const (
+	covValue1 = "cov-plaintext-alpha-7f3a"
+	covValue2 = "cov-plaintext-beta-91c2"
+	covValue3 = "cov-plaintext-gamma-55d0"
+	covToken1 = "00000000-0000-4000-8000-00000000c0v1"
+	covToken2 = "00000000-0000-4000-8000-00000000c0v2"
+)
+
+var tencentCoverage = []auditCase{
+	{"ssm", "CreateSecret", map[string]any{"SecretName": "cov-t", "VersionId": "v1", "SecretString": covValue1}, "cov-t", "v1", false},
+	{"ssm", "GetSecretValue", map[string]any{"SecretName": "cov-t", "VersionId": "v1"}, "cov-t", "v1", false},
+	{"ssm", "PutSecretValue", map[string]any{"SecretName": "cov-t", "VersionId": "v2", "SecretString": covValue2}, "cov-t", "v2", false},
+	{"ssm", "UpdateSecret", map[string]any{"SecretName": "cov-t", "VersionId": "v2", "SecretString": covValue3}, "cov-t", "v2", false},
+	{"ssm", "GetSecretValue", map[string]any{"SecretName": "cov-t", "VersionId": "SSM_Current"}, "cov-t", "v2", false},
+	{"ssm", "ListSecretVersionIds", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
+	{"ssm", "DescribeSecret", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
+	{"ssm", "UpdateDescription", map[string]any{"SecretName": "cov-t", "Description": "d"}, "cov-t", "", false},
+	{"ssm", "DeleteSecretVersion", map[string]any{"SecretName": "cov-t", "VersionId": "v1"}, "cov-t", "v1", false},
+	{"ssm", "DescribeSecretConsumers", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
+	{"ssm", "DisableSecret", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
+	{"ssm", "GetSecretValue", map[string]any{"SecretName": "cov-t", "VersionId": "v2"}, "cov-t", "", true},
+	{"ssm", "EnableSecret", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
+	{"ssm", "DisableSecret", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
+	{"ssm", "DeleteSecret", map[string]any{"SecretName": "cov-t", "RecoveryWindowInDays": 7}, "cov-t", "", false},
+	{"ssm", "RestoreSecret", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
+	{"ssm", "ListSecrets", map[string]any{}, "", "", false},
+	{"ssm", "GetRegions", map[string]any{}, "", "", false},
+	{"ssm", "GetServiceStatus", map[string]any{}, "", "", false},
+	{"ssm", "DescribeSupportedProducts", map[string]any{}, "", "", false},
+	{"ssm", "CreateProductSecret", map[string]any{}, "", "", true},
+	{"ssm", "RotateProductSecret", map[string]any{}, "", "", true},
+	{"ssm", "UpdateRotationStatus", map[string]any{}, "", "", true},
+	{"ssm", "DescribeRotationDetail", map[string]any{}, "", "", true},
+	{"ssm", "DescribeRotationHistory", map[string]any{}, "", "", true},
+	{"ssm", "DescribeAsyncRequestInfo", map[string]any{}, "", "", true},
+	{"ssm", "CreateSSHKeyPairSecret", map[string]any{}, "", "", true},
+	{"ssm", "GetSSHKeyPairValue", map[string]any{}, "", "", true},
+	{"ssm", "NoSuchAction", map[string]any{}, "", "", true},
+	{"cloudaudit", "LookUpEvents", nil, "", "", false}, // body set at run time (a time window)
+	{"cloudaudit", "DescribeEvents", nil, "", "", false},
+}
+
+var awsCoverage = []auditCase{
+	{"secretsmanager", "CreateSecret", map[string]any{"Name": "cov-a", "SecretString": covValue1, "ClientRequestToken": covToken1}, "cov-a", covToken1, false},
+	{"secretsmanager", "GetSecretValue", map[string]any{"SecretId": "cov-a"}, "cov-a", covToken1, false},
+	{"secretsmanager", "CreateSecret", map[string]any{"Name": "cov-b", "SecretString": covValue3, "ClientRequestToken": covToken2}, "cov-b", covToken2, false},
+	{"secretsmanager", "BatchGetSecretValue", map[string]any{"SecretIdList": []string{"cov-a", "cov-b"}}, "cov-a,cov-b", covToken1 + "," + covToken2, false},
+	{"secretsmanager", "PutSecretValue", map[string]any{"SecretId": "cov-a", "SecretString": covValue2, "ClientRequestToken": covToken2}, "cov-a", covToken2, false},
+	{"secretsmanager", "UpdateSecret", map[string]any{"SecretId": "cov-a", "Description": "d"}, "cov-a", "", false},
+	{"secretsmanager", "UpdateSecretVersionStage", map[string]any{"SecretId": "cov-a", "VersionStage": "blue", "MoveToVersionId": covToken1}, "cov-a", "", false},
+	{"secretsmanager", "DescribeSecret", map[string]any{"SecretId": "cov-a"}, "cov-a", "", false},
+	{"secretsmanager", "ListSecrets", map[string]any{}, "", "", false},
+	{"secretsmanager", "ListSecretVersionIds", map[string]any{"SecretId": "cov-a"}, "cov-a", "", false},
+	{"secretsmanager", "TagResource", map[string]any{"SecretId": "cov-a", "Tags": []map[string]string{{"Key": "k", "Value": "v"}}}, "cov-a", "", false},
+	{"secretsmanager", "UntagResource", map[string]any{"SecretId": "cov-a", "TagKeys": []string{"k"}}, "cov-a", "", false},
+	{"secretsmanager", "GetRandomPassword", map[string]any{}, "", "", false},
+	{"secretsmanager", "PutResourcePolicy", map[string]any{"SecretId": "cov-a", "ResourcePolicy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::100000000001:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`}, "cov-a", "", false},
+	{"secretsmanager", "GetResourcePolicy", map[string]any{"SecretId": "cov-a"}, "cov-a", "", false},
+	{"secretsmanager", "ValidateResourcePolicy", map[string]any{"ResourcePolicy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::100000000001:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`}, "", "", false},
+	{"secretsmanager", "DeleteResourcePolicy", map[string]any{"SecretId": "cov-a"}, "cov-a", "", false},
+	{"secretsmanager", "DeleteSecret", map[string]any{"SecretId": "cov-a", "RecoveryWindowInDays": 7}, "cov-a", "", false},
+	{"secretsmanager", "RestoreSecret", map[string]any{"SecretId": "cov-a"}, "cov-a", "", false},
+	{"secretsmanager", "RotateSecret", map[string]any{"SecretId": "cov-a"}, "", "", true},
+	{"secretsmanager", "CancelRotateSecret", map[string]any{"SecretId": "cov-a"}, "", "", true},
+	{"secretsmanager", "ReplicateSecretToRegions", map[string]any{}, "", "", true},
+	{"secretsmanager", "RemoveRegionsFromReplication", map[string]any{}, "", "", true},
+	{"secretsmanager", "StopReplicationToReplica", map[string]any{}, "", "", true},
+	{"secretsmanager", "AssociateCrossAccountReplica", map[string]any{}, "", "", true},
+	{"secretsmanager", "DisassociateCrossAccountReplica", map[string]any{}, "", "", true},
+	{"secretsmanager", "ListResourcePolicies", map[string]any{}, "", "", true},
+	{"secretsmanager", "NoSuchAction", map[string]any{}, "", "", true},
+}
+
+// TestAuditEveryActionRecordsOneEvent walks every action of every edge and
+// checks that each call leaves exactly one event with the right fields,
+// and that no event holds a secret value. An action added to an edge
+// without a case here fails the test.
+func TestAuditEveryActionRecordsOneEvent(t *testing.T) {
+	checkCoverage(t)
+	s := startServer(t, "")
+	for _, tc := range append(slices.Clone(tencentCoverage), awsCoverage...) {
+		if tc.body == nil {
+			now := time.Now().Unix()
+			tc.body = map[string]any{"StartTime": now - 3600, "EndTime": now + 60}
+		}
+		var requestID, code string
+		if tc.family == "secretsmanager" {
+			requestID, code = s.awsCall(t, tc.action, tc.body)
+		} else {
+			requestID, code = s.tencentCall(t, tc.family, tc.action, tc.body, testSecret)
+		}
+		if (code != "") != tc.fails {
+			t.Fatalf("%s %s: error code %q, want failure %v", tc.family, tc.action, code, tc.fails)
+		}
+		ev := s.onlyEvent(t, requestID)
+		checkEvent(t, tc, ev, code)
+	}
+	s.noValueInEvents(t, covValue1, covValue2, covValue3)
+}
+
+// TestAuditRejectedCallRecordsOneEvent: a call the edge refuses (a bad
+// signature) is recorded with the access key it claimed.
+func TestAuditRejectedCallRecordsOneEvent(t *testing.T) {
+	s := startServer(t, "")
+	id, code := s.tencentCall(t, "ssm", "GetSecretValue", map[string]any{"SecretName": "x", "VersionId": "v"}, "wrong-key")
+	if code != "AuthFailure.SignatureFailure" {
+		t.Fatalf("code %q", code)
+	}
+	ev := s.onlyEvent(t, id)
+	if ev.ErrorCode != code || ev.AccessKeyID != testKeyID || ev.Action != "GetSecretValue" || ev.Account != "" {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+func checkCoverage(t *testing.T) {
+	t.Helper()
+	covered := map[string]bool{}
+	for _, c := range append(slices.Clone(tencentCoverage), awsCoverage...) {
+		covered[c.family+" "+c.action] = true
+	}
+	for family, actions := range tc3.Actions() {
+		for _, a := range actions {
+			if !covered[family+" "+a] {
+				t.Errorf("Tencent action %s %s has no audit coverage case", family, a)
+			}
+		}
+	}
+	for _, a := range awsjson.Actions() {
+		if !covered["secretsmanager "+a] {
+			t.Errorf("AWS action %s has no audit coverage case", a)
+		}
+	}
+}
+
+func checkEvent(t *testing.T, tc auditCase, ev *store.Event, code string) {
+	t.Helper()
+	what := tc.family + " " + tc.action
+	for _, c := range []struct{ field, got, want string }{
+		{"Family", ev.Family, tc.family},
+		{"Action", ev.Action, tc.action},
+		{"AccessKeyID", ev.AccessKeyID, testKeyID},
+		{"Region", ev.Region, testRegion},
+		{"Resource", ev.Resource, tc.resource},
+		{"VersionID", ev.VersionID, tc.version},
+		{"ErrorCode", ev.ErrorCode, code},
+		{"PrincipalKind", ev.PrincipalKind, "root"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: event %s = %q, want %q", what, c.field, c.got, c.want)
+		}
+	}
+	if ev.Account != testAccount {
+		t.Errorf("%s: event Account = %q, want %q", what, ev.Account, testAccount)
+	}
+	if ev.ReadOnly != api.ReadOnly(tc.action) {
+		t.Errorf("%s: event ReadOnly = %v", what, ev.ReadOnly)
+	}
+	if ev.Time.IsZero() || time.Since(ev.Time) > time.Minute || ev.SourceIP != "127.0.0.1" {
+		t.Errorf("%s: event time %v, source %q", what, ev.Time, ev.SourceIP)
+	}
+	if strings.Contains(ev.Params, `"SecretString":"`) && !strings.Contains(ev.Params, `"SecretString":"hmac-sha256:`) {
+		t.Errorf("%s: SecretString recorded without an HMAC: %s", what, ev.Params)
+	}
+}
+
+// onlyEvent returns the one event with requestID, failing unless exactly one exists.
+func (s *testServer) onlyEvent(t *testing.T, requestID string) *store.Event {
+	t.Helper()
+	var evs []*store.Event
+	err := s.AuditLog.Store.View(t.Context(), func(tx store.Tx) error {
+		var err error
+		evs, err = tx.Events(t.Context(), store.EventQuery{RequestID: requestID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 {
+		t.Fatalf("request %s left %d events, want 1", requestID, len(evs))
+	}
+	return evs[0]
+}
+
+// noValueInEvents scans every event for the plaintext values.
+func (s *testServer) noValueInEvents(t *testing.T, values ...string) {
+	t.Helper()
+	err := s.AuditLog.Store.View(t.Context(), func(tx store.Tx) error {
+		evs, err := tx.Events(t.Context(), store.EventQuery{})
+		if err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			b, _ := json.Marshal(ev)
+			for _, v := range values {
+				if bytes.Contains(b, []byte(v)) {
+					t.Errorf("event %d (%s) holds a secret value", ev.Seq, ev.Action)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tencentCall sends a TC3-signed call of any Tencent product and returns
+// the request id and error code ("" on success).
+func (s *testServer) tencentCall(t *testing.T, product, action string, body any, key string) (string, string) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-TC-Action", action)
+	req.Header.Set("X-TC-Version", map[string]string{"ssm": "2019-09-23", "cloudaudit": "2019-03-19"}[product])
+	req.Header.Set("X-TC-Region", testRegion)
+	tc3sig.SignRequest(req, b, testKeyID, []byte(key), product, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Response struct {
+			RequestId string
+			Error     struct{ Code string }
+		}
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s: %q", action, raw)
+	}
+	return out.Response.RequestId, out.Response.Error.Code
+}
+
+// awsCall sends a SigV4-signed Secrets Manager call and returns the request
+// id and error code ("" on success).
+func (s *testServer) awsCall(t *testing.T, action string, body any) (string, string) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "secretsmanager."+action)
+	sigv4.SignRequest(req, b, testKeyID, []byte(testSecret), testRegion, "secretsmanager", time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.Header.Get("x-amzn-RequestId"), resp.Header.Get("X-Amzn-ErrorType")
+}
+
+type awsRawResponse struct {
+	status  int
+	errType string
+	body    string
+}
+
+// awsRaw sends a SigV4-signed Secrets Manager call and returns the raw answer.
+func (s *testServer) awsRaw(t *testing.T, action string, body any) awsRawResponse {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "secretsmanager."+action)
+	sigv4.SignRequest(req, b, testKeyID, []byte(testSecret), testRegion, "secretsmanager", time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return awsRawResponse{resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), string(raw)}
+}
+
+func nowUTC() time.Time { return time.Now().UTC() }
