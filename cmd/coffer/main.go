@@ -28,6 +28,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServerCmd(), newVersionCmd())
+	root.AddCommand(newAuditCmd())
 	return root
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -108,8 +109,6 @@ func (l *Lookup) scan(ctx context.Context, q store.EventQuery, fn func(*Event) b
 	}
 }
 
-// valueReads are the actions that hand out a secret's value, in every API family.
-var valueReads = []string{"GetSecretValue", "BatchGetSecretValue"}
 
 // Consumer is one principal, with one access key, that read a secret's
 // value: which versions, how often, and when.
@@ -134,15 +133,11 @@ func (l *Lookup) Consumers(ctx context.Context, account, region, secret string, 
 	if account == "" || secret == "" {
 		return nil, fault.E("audit.Consumers", fault.Invalid, "consumers need an account and a secret")
 	}
-	q := store.EventQuery{
-		Account: account, Resource: secret, Action: slices.Clone(valueReads),
-		From: from, To: to, Desc: true, Limit: scanBatch,
-	}
 	byKey := map[[2]string]*Consumer{}
 	var order []*Consumer
-	err := l.scan(ctx, q, func(e *Event) bool {
+	count := func(e *Event, version string) {
 		if e.ErrorCode != "" || (region != "" && e.Region != region) {
-			return true
+			return
 		}
 		k := [2]string{e.PrincipalID, e.AccessKeyID}
 		c := byKey[k]
@@ -151,7 +146,23 @@ func (l *Lookup) Consumers(ctx context.Context, account, region, secret string, 
 			byKey[k] = c
 			order = append(order, c)
 		}
-		c.add(e)
+		c.add(e, version)
+	}
+	// Single reads name the secret alone; a batch read lists every secret
+	// and version it read, comma separated (NoteRead).
+	single := store.EventQuery{Account: account, Resource: secret, Action: []string{"GetSecretValue"}, From: from, To: to, Desc: true, Limit: scanBatch}
+	err := l.scan(ctx, single, func(e *Event) bool { count(e, e.VersionID); return true })
+	if err != nil {
+		return nil, err
+	}
+	batch := store.EventQuery{Account: account, Action: []string{"BatchGetSecretValue"}, From: from, To: to, Desc: true, Limit: scanBatch}
+	err = l.scan(ctx, batch, func(e *Event) bool {
+		names, versions := strings.Split(e.Resource, ","), strings.Split(e.VersionID, ",")
+		for i, n := range names {
+			if n == secret && i < len(versions) {
+				count(e, versions[i])
+			}
+		}
 		return true
 	})
 	if err != nil {
@@ -170,10 +181,10 @@ func newConsumer(latest *Event) *Consumer {
 
 // add counts one read; events arrive newest first, but seq order is commit
 // order, so the times are compared rather than assumed.
-func (c *Consumer) add(e *Event) {
+func (c *Consumer) add(e *Event, version string) {
 	c.Reads++
-	if e.VersionID != "" && !slices.Contains(c.VersionIDs, e.VersionID) {
-		c.VersionIDs = append(c.VersionIDs, e.VersionID)
+	if version != "" && !slices.Contains(c.VersionIDs, version) {
+		c.VersionIDs = append(c.VersionIDs, version)
 	}
 	if e.Time.Before(c.First) {
 		c.First = e.Time

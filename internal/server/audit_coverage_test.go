@@ -40,6 +40,8 @@ const (
 var tencentCoverage = []auditCase{
 	{"ssm", "CreateSecret", map[string]any{"SecretName": "cov-t", "VersionId": "v1", "SecretString": covValue1}, "cov-t", "v1", false},
 	{"ssm", "GetSecretValue", map[string]any{"SecretName": "cov-t", "VersionId": "v1"}, "cov-t", "v1", false},
+	{"ssm", "CreateSecret", map[string]any{"SecretName": "cov-both", "SecretString": "a", "SecretBinary": "Yg=="}, "cov-both", "", true},
+	{"ssm", "CreateSecret", map[string]any{"SecretName": "bad name"}, "", "", true},
 	{"ssm", "PutSecretValue", map[string]any{"SecretName": "cov-t", "VersionId": "v2", "SecretString": covValue2}, "cov-t", "v2", false},
 	{"ssm", "UpdateSecret", map[string]any{"SecretName": "cov-t", "VersionId": "v2", "SecretString": covValue3}, "cov-t", "v2", false},
 	{"ssm", "GetSecretValue", map[string]any{"SecretName": "cov-t", "VersionId": "SSM_Current"}, "cov-t", "v2", false},
@@ -74,6 +76,8 @@ var tencentCoverage = []auditCase{
 var awsCoverage = []auditCase{
 	{"secretsmanager", "CreateSecret", map[string]any{"Name": "cov-a", "SecretString": covValue1, "ClientRequestToken": covToken1}, "cov-a", covToken1, false},
 	{"secretsmanager", "GetSecretValue", map[string]any{"SecretId": "cov-a"}, "cov-a", covToken1, false},
+	{"secretsmanager", "PutSecretValue", map[string]any{"SecretId": "cov-a", "SecretString": "a", "SecretBinary": "Yg==", "ClientRequestToken": covToken2}, "cov-a", "", true},
+	{"secretsmanager", "GetSecretValue", map[string]any{"SecretId": "bad name"}, "", "", true},
 	{"secretsmanager", "CreateSecret", map[string]any{"Name": "cov-b", "SecretString": covValue3, "ClientRequestToken": covToken2}, "cov-b", covToken2, false},
 	{"secretsmanager", "BatchGetSecretValue", map[string]any{"SecretIdList": []string{"cov-a", "cov-b"}}, "cov-a,cov-b", covToken1 + "," + covToken2, false},
 	{"secretsmanager", "PutSecretValue", map[string]any{"SecretId": "cov-a", "SecretString": covValue2, "ClientRequestToken": covToken2}, "cov-a", covToken2, false},

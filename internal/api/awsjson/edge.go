@@ -65,12 +65,8 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, toAWS(err, false))
 		return
 	}
-	res, err := act.run(e, r.Context(), c, body)
+	res, err := act.run(e, r.Context(), c, body) // records the call, through the gate or Gate.Fail
 	if err != nil {
-		var a *awsError
-		if errors.As(err, &a) { // refused by the edge: the gate has not seen it
-			e.Gate.Fail(r.Context(), c, err)
-		}
 		writeError(w, toAWS(err, act.writes))
 		return
 	}

@@ -21,15 +21,17 @@ func handle[R any, PR interface {
 }, Res any](run func(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, req PR) (Res, error)) func(e *Edge, ctx context.Context, c *api.Call, body []byte) (any, error) {
 	return func(e *Edge, ctx context.Context, c *api.Call, body []byte) (any, error) {
 		req := PR(new(R))
-		if err := decode(body, req); err != nil {
-			return nil, err
+		err := decode(body, req)
+		if err == nil {
+			err = req.check(c)
 		}
-		if err := req.check(c); err != nil {
+		if err != nil {
+			e.Gate.Fail(ctx, c, err) // refused before the gate: record it here
 			return nil, err
 		}
 		c.Resource = req.resource()
 		var res Res
-		err := e.Gate.Do(ctx, c, func(ctx context.Context, sc secrets.Scope) error {
+		err = e.Gate.Do(ctx, c, func(ctx context.Context, sc secrets.Scope) error {
 			var err error
 			res, err = run(ctx, e, sc, c, req)
 			return err
@@ -79,6 +81,8 @@ var actions = map[string]action{
 	"ListResourcePolicies":            reads(notYet),
 }
 
-func notYet(_ *Edge, _ context.Context, c *api.Call, _ []byte) (any, error) {
-	return nil, fail(errInvalidRequest, c.Action+" is not supported by this Coffer server yet.")
+func notYet(e *Edge, ctx context.Context, c *api.Call, _ []byte) (any, error) {
+	err := fail(errInvalidRequest, c.Action+" is not supported by this Coffer server yet.")
+	e.Gate.Fail(ctx, c, err)
+	return nil, err
 }

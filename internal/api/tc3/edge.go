@@ -79,18 +79,9 @@ func (e *Edge) serve(ctx context.Context, r *http.Request, c *api.Call) (any, er
 		e.Gate.Fail(ctx, c, err)
 		return nil, err
 	}
-	res, err := act(e, ctx, c, body)
-	if err != nil && !passedGate(err) {
-		e.Gate.Fail(ctx, c, err)
-	}
-	return res, err
-}
-
-// passedGate reports whether the gate already saw err (every fault error
-// comes from a call the gate ran; wire errors are the edge's own).
-func passedGate(err error) bool {
-	var w *wireError
-	return !errors.As(err, &w)
+	// Every action records its call: through the gate, or with Gate.Fail
+	// when it refuses the request before the gate.
+	return act(e, ctx, c, body)
 }
 
 // admit reads and authenticates a request and finds its action.
