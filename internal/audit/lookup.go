@@ -109,7 +109,6 @@ func (l *Lookup) scan(ctx context.Context, q store.EventQuery, fn func(*Event) b
 	}
 }
 
-
 // Consumer is one principal, with one access key, that read a secret's
 // value: which versions, how often, and when.
 type Consumer struct {
