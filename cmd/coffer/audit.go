@@ -150,15 +150,23 @@ func verified(out io.Writer, pub ed25519.PublicKey) func(audit.Report, error) er
 		}
 		span := "no events"
 		if rep.Events > 0 {
-			span = fmt.Sprintf("%d events (seq %d to %d)", rep.Events, rep.FirstSeq, rep.LastSeq)
+			span = fmt.Sprintf("%s (seq %d to %d)", count(rep.Events, "event"), rep.FirstSeq, rep.LastSeq)
 		}
+		cps := count(rep.Checkpoints, "checkpoint")
 		if rep.Problem == nil {
-			fmt.Fprintf(out, "audit chain intact: %s, %d checkpoints signed by key %s\n", span, rep.Checkpoints, audit.KeyID(pub))
+			fmt.Fprintf(out, "audit chain intact: %s, %s signed by key %s\n", span, cps, audit.KeyID(pub))
 			return nil
 		}
-		fmt.Fprintf(out, "audit chain NOT intact: %s\nbefore it: %s, %d checkpoints\n", rep.Problem, span, rep.Checkpoints)
+		fmt.Fprintf(out, "audit chain NOT intact: %s\nbefore it: %s, %s\n", rep.Problem, span, cps)
 		return &exitError{code: exitProblem, err: errors.New("the audit chain does not verify")}
 	}
+}
+
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func newAuditPublicKeyCmd() *cobra.Command {

@@ -16,7 +16,7 @@ var version = "dev"
 func main() {
 	if err := newRoot().ExecuteContext(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "coffer:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 

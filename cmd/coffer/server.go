@@ -58,6 +58,11 @@ stored (the secret half encrypted) and printed once.`,
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	f.DurationVar(&drain, "drain", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	f.DurationVar(&cfg.AuditCheckpointInterval, "audit-checkpoint-interval", time.Minute, "how often the audit chain's head is signed")
+	f.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "remove audit events older than this, keeping the rest verifiable (0 keeps them all)")
+	f.StringVar(&cfg.AuditExport, "audit-export", "", `also write audit events as JSON lines to this file ("-" for standard output)`)
+	f.Int64Var(&cfg.AuditExportMaxBytes, "audit-export-max-bytes", 100<<20, "rotate the audit export file at this size (0 never)")
+	f.IntVar(&cfg.AuditExportMaxFiles, "audit-export-max-files", 10, "rotated audit export files kept")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd

@@ -241,7 +241,8 @@ const DefaultExportPoll = time.Second
 
 // Exporter copies the chain to a sink as it grows: every event and every
 // checkpoint at or after it, once and in order, checking the chain as it
-// goes so it never copies (or signs over) a broken one.
+// goes so it never copies (or signs over) a broken one. It is not safe for
+// concurrent use; run one per sink.
 type Exporter struct {
 	Log    *Log
 	Out    Sink
@@ -260,8 +261,9 @@ type exportPos struct {
 	held   *Checkpoint // the latest checkpoint past the events, held back until an event follows it
 }
 
-// ErrChainBroken is wrapped by the error Exporter.Run returns when the
-// chain in the store does not verify: exporting stops rather than copy it.
+// ErrChainBroken is wrapped by the errors of the exporter and of retention
+// when the chain in the store does not verify: they stop rather than copy
+// a forgery or sign over it.
 var ErrChainBroken = errors.New("the audit chain does not verify")
 
 // Run exports until ctx is done, then returns nil. A failure to read the

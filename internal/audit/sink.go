@@ -288,22 +288,27 @@ func syncDir(dir string) error {
 }
 
 // WriterSink writes an export to a stream such as standard output. A
-// stream cannot be read back, so an exporter writing to one starts from
-// its From each time. The stream opens with a checkpoint (signed with Keys)
-// when it does not start at genesis.
+// stream cannot be read back: an exporter writing to one resumes after the
+// last record the sink wrote in this process, and starts from its From in
+// a new one. The stream opens with a checkpoint (signed with Keys) when it
+// does not start at genesis.
 type WriterSink struct {
 	W     io.Writer
 	Keys  *Keys
 	Clock func() time.Time
 
-	seg segment
+	seg  segment
+	last Record
 }
 
-// Last returns a zero Record: a stream is never resumed.
-func (s *WriterSink) Last() (Record, error) { return Record{}, nil }
+// Last returns the last record written, a zero Record before any.
+func (s *WriterSink) Last() (Record, error) { return s.last, nil }
 
 // Write writes recs with one Write call.
 func (s *WriterSink) Write(recs []Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
 	var buf bytes.Buffer
 	for _, r := range recs {
 		if !s.seg.follows(r) {
@@ -316,5 +321,6 @@ func (s *WriterSink) Write(recs []Record) error {
 	if _, err := s.W.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("write export: %w", err)
 	}
+	s.last = recs[len(recs)-1]
 	return nil
 }

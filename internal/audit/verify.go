@@ -199,7 +199,7 @@ func (c *chainCheck) follow(e *Event, line int) *Problem {
 	case e.Seq > c.last+1:
 		c.gapTo = e.Seq
 		return &Problem{Seq: c.last + 1, Line: line, Kind: Missing,
-			Detail: fmt.Sprintf("events %d to %d are missing", c.last+1, e.Seq-1)}
+			Detail: missing(c.last+1, e.Seq-1)}
 	}
 	return link(e, c.hash, line)
 }
@@ -255,6 +255,13 @@ func (c *chainCheck) checkpoint(cp *Checkpoint, line int) *Problem {
 	return nil
 }
 
+func missing(from, to int64) string {
+	if from == to {
+		return fmt.Sprintf("event %d is missing", from)
+	}
+	return fmt.Sprintf("events %d to %d are missing", from, to)
+}
+
 // head checks a store's own record of its head against the events.
 func (c *chainCheck) head(h *ChainHead) *Problem {
 	switch {
@@ -271,7 +278,7 @@ func (c *chainCheck) head(h *ChainHead) *Problem {
 		}
 		return &Problem{Seq: h.Seq, Kind: Missing, Detail: fmt.Sprintf("the chain head is at seq %d but no event is left", h.Seq)}
 	case h.Seq > c.last:
-		return &Problem{Seq: c.last + 1, Kind: Missing, Detail: fmt.Sprintf("events %d to %d are missing", c.last+1, h.Seq)}
+		return &Problem{Seq: c.last + 1, Kind: Missing, Detail: missing(c.last+1, h.Seq)}
 	case h.Seq < c.last:
 		return &Problem{Seq: h.Seq + 1, Kind: Altered, Detail: fmt.Sprintf("events %d to %d lie past the chain head", h.Seq+1, c.last)}
 	}
@@ -284,7 +291,7 @@ func (c *chainCheck) end() *Problem {
 	if c.Events > 0 && len(c.pending) > 0 {
 		cp := c.pending[len(c.pending)-1]
 		return &Problem{Seq: c.last + 1, Kind: Missing,
-			Detail: fmt.Sprintf("events %d to %d are missing: a checkpoint vouches for them", c.last+1, cp.Seq)}
+			Detail: missing(c.last+1, cp.Seq) + ": a checkpoint vouches for it"}
 	}
 	return nil
 }

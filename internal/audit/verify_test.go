@@ -411,3 +411,21 @@ func TestVerifyStopsOnContext(t *testing.T) {
 		t.Fatal("got no error from a canceled context")
 	}
 }
+
+func FuzzVerifyFile(f *testing.F) {
+	c := mustChain(f)
+	c.mustBuild(f)
+	lines := mustExport(f, c)
+	f.Add([]byte(strings.Join(lines, "\n")))
+	f.Add([]byte(strings.Join(lines[3:9], "\n") + "\n"))
+	f.Add([]byte(lines[0] + "\n" + lines[0] + "\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := audit.Verify(context.Background(), audit.FileSource(bytes.NewReader(data)), c.keys.Public)
+		if err != nil {
+			t.Fatalf("Verify of an in-memory file failed: %v", err)
+		}
+		if rep.Problem == nil && rep.Events > 0 && rep.LastSeq-rep.FirstSeq+1 != int64(rep.Events) {
+			t.Fatalf("verified %d events spanning seq %d to %d", rep.Events, rep.FirstSeq, rep.LastSeq)
+		}
+	})
+}

@@ -29,6 +29,12 @@ type Config struct {
 	Out           io.Writer     // where first-start credentials and fingerprints are printed once
 	SweepInterval time.Duration // how often deletion windows are checked; 0 for a minute
 	Clock         func() time.Time
+
+	AuditCheckpointInterval time.Duration // how often the audit chain's head is signed; 0 for a minute
+	AuditRetention          time.Duration // audit events older than this are removed; 0 keeps them all
+	AuditExport             string        // JSON-lines export file, "-" for Out, "" for none
+	AuditExportMaxBytes     int64         // rotate the export file at this size; 0 never
+	AuditExportMaxFiles     int           // rotated export files kept; 0 for audit.DefaultMaxFiles
 }
 
 // DefaultRegion is served when no region is configured.

@@ -176,6 +176,10 @@ func (s *Server) Serve(ctx context.Context, drain time.Duration) error {
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	wg.Add(1)
 	go func() { defer wg.Done(); s.sweep(sweepCtx) }()
+	for _, run := range s.auditJobs() {
+		wg.Add(1)
+		go func() { defer wg.Done(); run(sweepCtx) }()
+	}
 	defer func() { stopSweep(); wg.Wait() }()
 
 	errc := make(chan error, 1)
@@ -276,5 +280,32 @@ func checkRootKey(ctx context.Context, st store.Store, r root.Provider) error {
 			return fmt.Errorf("the root key (%s) is not the one this database was created with: %w", r.Describe(), err)
 		}
 		return nil
+	})
+}
+
+// auditJobs returns the audit log's background jobs: signing checkpoints,
+// retention and, when configured, export.
+func (s *Server) auditJobs() []func(context.Context) {
+	cp := &audit.Checkpointer{Log: s.AuditLog, Keys: s.auditKeys, Interval: s.cfg.AuditCheckpointInterval, Clock: s.cfg.Clock, Logger: s.cfg.Log}
+	ret := &audit.Retention{Log: s.AuditLog, Keys: s.auditKeys, Keep: s.cfg.AuditRetention, Clock: s.cfg.Clock, Logger: s.cfg.Log}
+	jobs := []func(context.Context){cp.Run, ret.Run}
+	if s.cfg.AuditExport == "" {
+		return jobs
+	}
+	var sink audit.Sink = &audit.WriterSink{W: s.cfg.Out, Keys: s.auditKeys, Clock: s.cfg.Clock}
+	if s.cfg.AuditExport != "-" {
+		sink = &audit.FileSink{Path: s.cfg.AuditExport, MaxBytes: s.cfg.AuditExportMaxBytes,
+			MaxFiles: s.cfg.AuditExportMaxFiles, Keys: s.auditKeys, Clock: s.cfg.Clock}
+	}
+	x := &audit.Exporter{Log: s.AuditLog, Out: sink, Logger: s.cfg.Log}
+	return append(jobs, func(ctx context.Context) {
+		if err := x.Run(ctx); err != nil {
+			s.cfg.Log.Error("audit export stopped", "error", err)
+		}
+		if f, ok := sink.(*audit.FileSink); ok {
+			if err := f.Close(); err != nil {
+				s.cfg.Log.Error("audit export", "error", err)
+			}
+		}
 	})
 }
