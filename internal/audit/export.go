@@ -274,7 +274,7 @@ func (x *Exporter) Run(ctx context.Context) error {
 	for {
 		err := x.run(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return x.flush()
 		}
 		if errors.Is(err, ErrChainBroken) {
 			return err
@@ -282,6 +282,19 @@ func (x *Exporter) Run(ctx context.Context) error {
 		x.logError("audit export", err)
 		if !sleep(ctx, x.poll()) {
 			return nil
+		}
+	}
+}
+
+// flush exports what was committed up to now, when the exporter stops: a
+// server that drained its requests leaves none of their events behind.
+func (x *Exporter) flush() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		n, err := x.ExportNow(ctx)
+		if err != nil || n < DefaultExportBatch {
+			return err
 		}
 	}
 }
