@@ -62,7 +62,7 @@ func newAuditCmd() *cobra.Command {
 		Args:  noArgs,
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditPublicKeyCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditPublicKeyCmd(), newAuditSearchCmd(), newAuditConsumersCmd())
 	return cmd
 }
 
