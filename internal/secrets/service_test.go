@@ -389,3 +389,21 @@ func TestMoveStageSwapsCurrentAndPrevious(t *testing.T) {
 	_, err := s.MoveStage(ctx, sc, "app", secrets.MoveInput{Stage: secrets.StageCurrent, MoveTo: "v2"})
 	wantFault(t, err, fault.Invalid, "")
 }
+
+func TestLabelQuotaAcrossVersions(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	mustCreate(t, s, "app", "one") // v1 holds current
+	for i := 0; i < 19; i++ {
+		label := fmt.Sprintf("l%02d", i)
+		if _, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: secrets.StringValue("x"), Stages: []string{label}, MaxVersions: 100}); err != nil {
+			t.Fatalf("label %d: %v", i, err)
+		}
+	}
+	_, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: secrets.StringValue("x"), Stages: []string{"one-too-many"}, MaxVersions: 100})
+	wantFault(t, err, fault.Limit, "")
+	// Moving a label that exists changes no count.
+	if _, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{Value: secrets.StringValue("y"), Stages: []string{"l00"}, MaxVersions: 100}); err != nil {
+		t.Fatalf("moving an existing label: %v", err)
+	}
+}

@@ -239,6 +239,9 @@ func (s *Service) relabel(ctx context.Context, tx store.Tx, vs []*Version, ver *
 	}
 	targetBefore := slices.Clone(ver.Stages)
 	changed := attach(vs, ver, labels)
+	if n := labelCount(vs, ver); n > maxLabels {
+		return fault.E("secrets.relabel", fault.Limit, fmt.Sprintf("a secret carries at most %d stage labels across its versions; this would make %d", maxLabels, n))
+	}
 	removing := changed
 	if !isNew {
 		before[ver] = targetBefore
@@ -264,6 +267,20 @@ func (s *Service) relabel(ctx context.Context, tx store.Tx, vs []*Version, ver *
 		return nil
 	}
 	return tx.UpdateVersion(ctx, ver)
+}
+
+// maxLabels bounds the stage labels of one secret, across its versions (AWS's quota).
+const maxLabels = 20
+
+// labelCount returns how many labels vs and ver carry together.
+func labelCount(vs []*Version, ver *Version) int {
+	n := len(ver.Stages)
+	for _, v := range vs {
+		if v != ver {
+			n += len(v.Stages)
+		}
+	}
+	return n
 }
 
 func intersect(a, b []string) []string {

@@ -142,13 +142,3 @@ func skewText(d time.Duration) string {
 	}
 	return d.String() + "."
 }
-
-// clip quotes a client-sent value for an error Reason, cut short so a hostile
-// header cannot flood the logs.
-func clip(s string) string {
-	const max = 40
-	if len(s) > max {
-		return strconv.Quote(s[:max]) + "..."
-	}
-	return strconv.Quote(s)
-}

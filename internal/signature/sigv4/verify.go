@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/coffer-secrets/coffer/internal/signature/authheader"
 )
 
 // Signed is a received request that passed every check needing no key: its
@@ -78,7 +80,7 @@ func ParseRequest(r *http.Request, body []byte, service string, now time.Time, m
 	}
 	if a.Service != service {
 		return nil, &Error{Kind: ScopeMismatch,
-			Reason:  fmt.Sprintf("credential scope service %s, want %s", clip(a.Service), clip(service)),
+			Reason:  fmt.Sprintf("credential scope service %s, want %s", authheader.Clip(a.Service), authheader.Clip(service)),
 			message: "Credential should be scoped to correct service: '" + service + "'."}
 	}
 	t, err := requestTime(r.Header)
@@ -170,7 +172,7 @@ func requestTime(h http.Header) (time.Time, error) {
 	if t, ok := parseHTTPDate(vals[0]); ok && name == "Date" {
 		return t, nil
 	}
-	return time.Time{}, incomplete("%s %s is not YYYYMMDD'T'HHMMSS'Z'", name, clip(vals[0]))
+	return time.Time{}, incomplete("%s %s is not YYYYMMDD'T'HHMMSS'Z'", name, authheader.Clip(vals[0]))
 }
 
 // parseHTTPDate parses s as http.TimeFormat, refusing what does not format
@@ -245,7 +247,7 @@ func receivedHeaders(r *http.Request, names []string) ([]header, error) {
 			vals = []string{cmp.Or(r.Host, r.URL.Host)}
 		}
 		if len(vals) == 0 {
-			return nil, incomplete("signed header %s is absent", clip(n))
+			return nil, incomplete("signed header %s is absent", authheader.Clip(n))
 		}
 		hs[i] = header{n, vals}
 	}
@@ -265,8 +267,8 @@ func payloadHash(h http.Header, body []byte) (string, bool, error) {
 		return "", false, incomplete("want at most one X-Amz-Content-Sha256 header, got %d", len(vals))
 	case vals[0] == unsignedPayload:
 		return unsignedPayload, true, nil
-	case !isLowerHex(vals[0], 64):
-		return "", false, incomplete("X-Amz-Content-Sha256 %s is neither a lower-case hex SHA-256 nor %s", clip(vals[0]), unsignedPayload)
+	case !authheader.IsLowerHex(vals[0], 64):
+		return "", false, incomplete("X-Amz-Content-Sha256 %s is neither a lower-case hex SHA-256 nor %s", authheader.Clip(vals[0]), unsignedPayload)
 	case vals[0] != hashHex(body):
 		return "", false, &Error{Kind: SignatureMismatch, Reason: "body does not match X-Amz-Content-Sha256"}
 	}

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/coffer-secrets/coffer/internal/signature/authheader"
 )
 
 // Algorithm is the only algorithm TC3 defines; it opens every Authorization
@@ -42,52 +44,22 @@ func (a Authorization) String() string {
 // parts may come in any order, each once, separated by "," with optional
 // spaces. On failure it returns an *Error of kind InvalidAuthorization.
 func ParseAuthorization(h string) (Authorization, error) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return Authorization{}, invalid("empty Authorization header")
-	}
-	alg, rest, _ := strings.Cut(h, " ")
-	if alg != Algorithm {
-		return Authorization{}, invalid("algorithm %s is not %s", clip(alg), Algorithm)
-	}
-	parts, err := splitParts(rest)
+	cred, signedHeaders, sig, err := authheader.Split(h, Algorithm)
 	if err != nil {
-		return Authorization{}, err
+		return Authorization{}, invalid("%v", err)
 	}
 	var a Authorization
-	if err := a.setCredential(parts[0]); err != nil {
+	if err := a.setCredential(cred); err != nil {
 		return Authorization{}, err
 	}
-	if a.SignedHeaders, err = parseSignedHeaders(parts[1]); err != nil {
+	if a.SignedHeaders, err = parseSignedHeaders(signedHeaders); err != nil {
 		return Authorization{}, err
 	}
-	if !isLowerHex(parts[2], 64) {
+	if !authheader.IsLowerHex(sig, 64) {
 		return Authorization{}, invalid("signature is not 64 lower-case hex digits")
 	}
-	a.Signature = parts[2]
+	a.Signature = sig
 	return a, nil
-}
-
-var partKeys = [...]string{"Credential", "SignedHeaders", "Signature"}
-
-// splitParts returns the values of Credential, SignedHeaders and Signature,
-// in that order.
-func splitParts(s string) ([3]string, error) {
-	var vals [3]string
-	var seen [3]bool
-	fields := strings.Split(s, ",")
-	if len(fields) != len(partKeys) {
-		return vals, invalid("want 3 comma-separated parts, got %d", len(fields))
-	}
-	for _, f := range fields {
-		key, val, _ := strings.Cut(strings.Trim(f, " \t"), "=")
-		i := slices.Index(partKeys[:], key)
-		if i < 0 || seen[i] {
-			return vals, invalid("unexpected or repeated part %s", clip(key))
-		}
-		vals[i], seen[i] = val, true
-	}
-	return vals, nil
 }
 
 func (a *Authorization) setCredential(s string) error {
@@ -95,69 +67,25 @@ func (a *Authorization) setCredential(s string) error {
 	if len(f) != 4 || f[3] != terminator {
 		return invalid("credential is not SecretId/Date/Service/%s", terminator)
 	}
-	if !isVisible(f[0]) || !isVisible(f[2]) {
+	if !authheader.IsVisible(f[0]) || !authheader.IsVisible(f[2]) {
 		return invalid("credential has an empty or non-printable SecretId or service")
 	}
 	if t, err := time.Parse(dateLayout, f[1]); err != nil || t.Format(dateLayout) != f[1] {
-		return invalid("credential date %s is not YYYY-MM-DD", clip(f[1]))
+		return invalid("credential date %s is not YYYY-MM-DD", authheader.Clip(f[1]))
 	}
 	a.SecretID, a.Date, a.Service = f[0], f[1], f[2]
 	return nil
 }
 
+// parseSignedHeaders checks the syntax authheader.SignedHeaders owns, then
+// that content-type and host are signed, as TC3 requires.
 func parseSignedHeaders(s string) ([]string, error) {
-	names := strings.Split(s, ";")
-	for i, n := range names {
-		if !isHeaderName(n) {
-			return nil, invalid("signed header %s is not a lower-case header name", clip(n))
-		}
-		if i > 0 && names[i-1] >= n {
-			return nil, invalid("signed headers are not sorted or repeat %s", clip(n))
-		}
+	names, err := authheader.SignedHeaders(s)
+	if err != nil {
+		return nil, invalid("%v", err)
 	}
 	if !slices.Contains(names, "content-type") || !slices.Contains(names, "host") {
 		return nil, invalid("signed headers must include content-type and host")
 	}
 	return names, nil
-}
-
-// isHeaderName reports whether s is a non-empty RFC 9110 token without
-// upper-case letters.
-func isHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// isVisible reports whether s is non-empty printable ASCII without spaces.
-func isVisible(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
-func isLowerHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !('0' <= s[i] && s[i] <= '9' || 'a' <= s[i] && s[i] <= 'f') {
-			return false
-		}
-	}
-	return true
 }

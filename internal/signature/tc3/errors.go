@@ -75,13 +75,3 @@ func invalid(format string, args ...any) error {
 
 // errMismatch is static on purpose: a mismatch must not say how close it was.
 var errMismatch = &Error{Kind: SignatureFailure, Reason: "signature does not match"}
-
-// clip quotes a client-sent value for an error Reason, cut short so a hostile
-// header cannot flood the logs.
-func clip(s string) string {
-	const max = 40
-	if len(s) > max {
-		return strconv.Quote(s[:max]) + "..."
-	}
-	return strconv.Quote(s)
-}

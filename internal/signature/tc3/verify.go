@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/coffer-secrets/coffer/internal/signature/authheader"
 )
 
 // maxTimestamp is 9999-12-31T23:59:59Z, the last second a scope date can name.
@@ -114,14 +116,14 @@ func timestamp(h http.Header) (string, int64, error) {
 	}
 	ts, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || ts < 0 || ts > maxTimestamp || strconv.FormatInt(ts, 10) != raw {
-		return "", 0, invalid("X-TC-Timestamp %s is not Unix seconds", clip(raw))
+		return "", 0, invalid("X-TC-Timestamp %s is not Unix seconds", authheader.Clip(raw))
 	}
 	return raw, ts, nil
 }
 
 func checkScope(a Authorization, ts int64, service string) error {
 	if a.Service != service {
-		return invalid("credential scope service %s, want %s", clip(a.Service), clip(service))
+		return invalid("credential scope service %s, want %s", authheader.Clip(a.Service), authheader.Clip(service))
 	}
 	if d := utcDate(ts); a.Date != d {
 		return invalid("credential scope date %s, want %s, the UTC date of X-TC-Timestamp", a.Date, d)
