@@ -7,6 +7,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,15 @@ type Call struct {
 	Body         []byte // the request parameters, recorded with secret values replaced by HMACs
 	// Code spells an error in the caller's protocol, for the audit record.
 	Code func(error) string
+}
+
+// SourceIP returns the address part of a connection's remote address.
+func SourceIP(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	return host
 }
 
 // Scope returns the account and region the call acts in.

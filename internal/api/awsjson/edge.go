@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -54,7 +53,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Family:    "secretsmanager",
 		RequestID: secrets.NewUUID(),
 		Action:    strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix),
-		SourceIP:  sourceIP(r),
+		SourceIP:  api.SourceIP(r.RemoteAddr),
 		UserAgent: r.UserAgent(),
 	}
 	c.Code = func(err error) string { return toAWS(err, actions[c.Action].writes).Type }
@@ -142,14 +141,6 @@ func (e *Edge) now() time.Time {
 		return e.Clock()
 	}
 	return time.Now()
-}
-
-func sourceIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func writeError(w http.ResponseWriter, a *awsError) {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -53,7 +52,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &api.Call{
 		RequestID: secrets.NewUUID(),
 		Action:    r.Header.Get("X-TC-Action"),
-		SourceIP:  sourceIP(r),
+		SourceIP:  api.SourceIP(r.RemoteAddr),
 		UserAgent: r.UserAgent(),
 		Code:      func(err error) string { code, _ := codeOf(err); return code },
 	}
@@ -164,14 +163,6 @@ func (e *Edge) now() time.Time {
 		return e.Clock()
 	}
 	return time.Now()
-}
-
-func sourceIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func writeJSON(w http.ResponseWriter, body []byte) {

@@ -32,10 +32,25 @@ const (
 	allValues         // ForAllValues: / for_all_value:
 )
 
-// operator is a condition operator name taken apart. Evaluation will need
-// more of it (comparison, case folding, wildcards); the table is the place.
+// comparison is how an operator compares a request value with a policy
+// value, before any negation.
+type comparison uint8
+
+const (
+	cmpEqual        comparison = iota // equal, or for IP: inside the network
+	cmpFold                           // equal ignoring letter case
+	cmpLike                           // matches the * and ? pattern
+	cmpLess                           // less than
+	cmpLessEqual                      // less than or equal
+	cmpGreater                        // greater than
+	cmpGreaterEqual                   // greater than or equal
+)
+
+// operator is a condition operator name taken apart: what it compares,
+// how, and what it does with missing and multi-valued keys.
 type operator struct {
 	family   family
+	cmp      comparison
 	negated  bool
 	ifExists bool
 	set      setMode
@@ -43,31 +58,32 @@ type operator struct {
 
 var awsOperators = map[string]operator{
 	"StringEquals": {family: famString}, "StringNotEquals": {family: famString, negated: true},
-	"StringEqualsIgnoreCase": {family: famString}, "StringNotEqualsIgnoreCase": {family: famString, negated: true},
-	"StringLike": {family: famString}, "StringNotLike": {family: famString, negated: true},
+	"StringEqualsIgnoreCase": {family: famString, cmp: cmpFold}, "StringNotEqualsIgnoreCase": {family: famString, cmp: cmpFold, negated: true},
+	"StringLike": {family: famString, cmp: cmpLike}, "StringNotLike": {family: famString, cmp: cmpLike, negated: true},
 	"NumericEquals": {family: famNumeric}, "NumericNotEquals": {family: famNumeric, negated: true},
-	"NumericLessThan": {family: famNumeric}, "NumericLessThanEquals": {family: famNumeric},
-	"NumericGreaterThan": {family: famNumeric}, "NumericGreaterThanEquals": {family: famNumeric},
+	"NumericLessThan": {family: famNumeric, cmp: cmpLess}, "NumericLessThanEquals": {family: famNumeric, cmp: cmpLessEqual},
+	"NumericGreaterThan": {family: famNumeric, cmp: cmpGreater}, "NumericGreaterThanEquals": {family: famNumeric, cmp: cmpGreaterEqual},
 	"DateEquals": {family: famDate}, "DateNotEquals": {family: famDate, negated: true},
-	"DateLessThan": {family: famDate}, "DateLessThanEquals": {family: famDate},
-	"DateGreaterThan": {family: famDate}, "DateGreaterThanEquals": {family: famDate},
+	"DateLessThan": {family: famDate, cmp: cmpLess}, "DateLessThanEquals": {family: famDate, cmp: cmpLessEqual},
+	"DateGreaterThan": {family: famDate, cmp: cmpGreater}, "DateGreaterThanEquals": {family: famDate, cmp: cmpGreaterEqual},
 	"Bool": {family: famBool}, "BinaryEquals": {family: famBinary},
 	"IpAddress": {family: famIP}, "NotIpAddress": {family: famIP, negated: true},
-	"ArnEquals": {family: famARN}, "ArnLike": {family: famARN},
-	"ArnNotEquals": {family: famARN, negated: true}, "ArnNotLike": {family: famARN, negated: true},
+	// AWS matches ArnEquals like ArnLike: segment by segment, with wildcards.
+	"ArnEquals": {family: famARN, cmp: cmpLike}, "ArnLike": {family: famARN, cmp: cmpLike},
+	"ArnNotEquals": {family: famARN, cmp: cmpLike, negated: true}, "ArnNotLike": {family: famARN, cmp: cmpLike, negated: true},
 	"Null": {family: famNull},
 }
 
 var camOperators = map[string]operator{
 	"string_equal": {family: famString}, "string_not_equal": {family: famString, negated: true},
-	"string_equal_ignore_case": {family: famString}, "string_not_equal_ignore_case": {family: famString, negated: true},
-	"string_like": {family: famString}, "string_not_like": {family: famString, negated: true},
+	"string_equal_ignore_case": {family: famString, cmp: cmpFold}, "string_not_equal_ignore_case": {family: famString, cmp: cmpFold, negated: true},
+	"string_like": {family: famString, cmp: cmpLike}, "string_not_like": {family: famString, cmp: cmpLike, negated: true},
 	"numeric_equal": {family: famNumeric}, "numeric_not_equal": {family: famNumeric, negated: true},
-	"numeric_less_than": {family: famNumeric}, "numeric_less_than_equal": {family: famNumeric},
-	"numeric_greater_than": {family: famNumeric}, "numeric_greater_than_equal": {family: famNumeric},
+	"numeric_less_than": {family: famNumeric, cmp: cmpLess}, "numeric_less_than_equal": {family: famNumeric, cmp: cmpLessEqual},
+	"numeric_greater_than": {family: famNumeric, cmp: cmpGreater}, "numeric_greater_than_equal": {family: famNumeric, cmp: cmpGreaterEqual},
 	"date_equal": {family: famDate}, "date_not_equal": {family: famDate, negated: true},
-	"date_less_than": {family: famDate}, "date_less_than_equal": {family: famDate},
-	"date_greater_than": {family: famDate}, "date_greater_than_equal": {family: famDate},
+	"date_less_than": {family: famDate, cmp: cmpLess}, "date_less_than_equal": {family: famDate, cmp: cmpLessEqual},
+	"date_greater_than": {family: famDate, cmp: cmpGreater}, "date_greater_than_equal": {family: famDate, cmp: cmpGreaterEqual},
 	"bool_equal": {family: famBool}, "binary_equal": {family: famBinary},
 	"ip_equal": {family: famIP}, "ip_not_equal": {family: famIP, negated: true},
 	"null_equal": {family: famNull},

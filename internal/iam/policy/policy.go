@@ -1,6 +1,6 @@
 // Package policy parses and validates access policy documents in the AWS IAM
-// and Tencent CAM JSON dialects. It owns the parsed form of a policy;
-// evaluating a request against that form is not done here yet.
+// and Tencent CAM JSON dialects, and decides requests against them: it owns
+// the parsed form of a policy and the evaluator (Evaluate, Explain).
 package policy
 
 import (
