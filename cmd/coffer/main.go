@@ -29,6 +29,7 @@ func newRoot() *cobra.Command {
 	}
 	root.AddCommand(newServerCmd(), newVersionCmd())
 	root.AddCommand(newAuditCmd())
+	root.AddCommand(newUsageCmd())
 	return root
 }
 

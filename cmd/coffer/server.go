@@ -13,12 +13,14 @@ import (
 
 	"github.com/coffer-secrets/coffer/internal/iam"
 	"github.com/coffer-secrets/coffer/internal/server"
+	"github.com/coffer-secrets/coffer/internal/usage"
 )
 
 func newServerCmd() *cobra.Command {
 	var cfg server.Config
 	var logFormat, logLevel string
 	var drain time.Duration
+	var metricsOn bool
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the Coffer server",
@@ -39,6 +41,7 @@ stored (the secret half encrypted) and printed once.`,
 				return err
 			}
 			cfg.Log, cfg.Out = log, cmd.OutOrStdout()
+			cfg.MetricsOff = !metricsOn
 			cfg.Root = iam.RootInput{
 				AccountID: os.Getenv("COFFER_ROOT_ACCOUNT_ID"),
 				KeyID:     os.Getenv("COFFER_ROOT_SECRET_ID"),
@@ -63,6 +66,9 @@ stored (the secret half encrypted) and printed once.`,
 	f.StringVar(&cfg.AuditExport, "audit-export", "", `also write audit events as JSON lines to this file ("-" for standard output)`)
 	f.Int64Var(&cfg.AuditExportMaxBytes, "audit-export-max-bytes", 100<<20, "rotate the audit export file at this size (0 never)")
 	f.IntVar(&cfg.AuditExportMaxFiles, "audit-export-max-files", 10, "rotated audit export files kept")
+	f.DurationVar(&cfg.UsageInterval, "usage-interval", usage.DefaultInterval, "how often usage is rolled up from the audit log")
+	f.BoolVar(&metricsOn, "metrics", true, "serve Prometheus metrics at /metrics (--metrics=false turns them off)")
+	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve /metrics on this address instead of --listen: plain HTTP on a loopback address, TLS with the API's certificate elsewhere")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
@@ -80,6 +86,9 @@ func runServer(ctx context.Context, cmd *cobra.Command, cfg server.Config, drain
 		fmt.Fprintf(cmd.OutOrStdout(), "Root credentials (shown once; store them now):\n  COFFER_ROOT_ACCOUNT_ID=%s\n  COFFER_ROOT_SECRET_ID=%s\n  COFFER_ROOT_SECRET_KEY=%s\n", rc.AccountID, rc.KeyID, rc.Secret)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "Coffer listening on %s\n", srv.URL())
+	if u := srv.MetricsURL(); u != "" {
+		fmt.Fprintf(cmd.OutOrStdout(), "Metrics at %s\n", u)
+	}
 	return srv.Serve(ctx, drain)
 }
 

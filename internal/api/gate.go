@@ -15,7 +15,9 @@ import (
 	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/iam"
+	"github.com/coffer-secrets/coffer/internal/metrics"
 	"github.com/coffer-secrets/coffer/internal/secrets"
+	"github.com/coffer-secrets/coffer/internal/usage"
 )
 
 // Call is one API call as the gate sees it, whatever the edge.
@@ -32,8 +34,17 @@ type Call struct {
 	// even when the signature fails.
 	ClaimedKeyID string
 	Body         []byte // the request parameters, recorded with secret values replaced by HMACs
-	// Code spells an error in the caller's protocol, for the audit record.
+	// Code spells an error in the caller's protocol, for the audit record
+	// and the metrics.
 	Code func(error) string
+	// Known says Family and Action name an action the edge serves. The
+	// metrics label other calls' family and action "unknown", so a client
+	// cannot grow the label set by inventing names; the audit log records
+	// them as sent.
+	Known bool
+	// Start is when the edge received the request, for the latency metric;
+	// zero means Do's own start, and 0 s for a call refused by Fail.
+	Start time.Time
 }
 
 // SourceIP returns the address part of a connection's remote address.
@@ -60,8 +71,10 @@ type Gate struct {
 	Audit     *audit.Writer   // nil: calls are not audited (unit tests of edges)
 	Redactor  *audit.Redactor // turns request bodies into recordable parameters
 	Lookup    *audit.Lookup   // searches the audit log (CloudAudit, consumers)
+	Usage     *usage.Reader   // reads metered usage (DescribeUsage); nil when not metered
 	Log       *slog.Logger
 	Clock     func() time.Time
+	Metrics   *metrics.Metrics // nil: calls are not counted
 }
 
 // Authenticate returns the credential for an access key id: fault.NotFound
@@ -96,6 +109,10 @@ func (g *Gate) Do(ctx context.Context, c *Call, fn func(ctx context.Context, sc 
 		}
 	}
 	g.log(ctx, c, err, time.Since(start), false)
+	if !c.Start.IsZero() {
+		start = c.Start
+	}
+	g.measure(c, err, time.Since(start))
 	return err
 }
 
@@ -116,6 +133,30 @@ func (g *Gate) Fail(ctx context.Context, c *Call, err error) {
 		g.Log.LogAttrs(ctx, slog.LevelError, "audit", slog.String("request_id", c.RequestID), slog.String("error", aerr.Error()))
 	}
 	g.log(ctx, c, err, 0, true)
+	var d time.Duration
+	if !c.Start.IsZero() {
+		d = time.Since(c.Start)
+	}
+	g.measure(c, err, d)
+}
+
+// measure counts c's outcome and latency. Only actions the edge serves
+// get their own labels (see Call.Known).
+func (g *Gate) measure(c *Call, err error, d time.Duration) {
+	if g.Metrics == nil {
+		return
+	}
+	family, action, code := metrics.Unknown, metrics.Unknown, metrics.OK
+	if c.Known {
+		family, action = c.Family, c.Action
+	}
+	if err != nil {
+		code = fault.KindOf(err).String()
+		if c.Code != nil {
+			code = c.Code(err)
+		}
+	}
+	g.Metrics.Request(family, action, code, d)
 }
 
 // UnsupportedRegion is the reason for a call naming a region not served.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -28,6 +29,9 @@ type Retention struct {
 	Interval time.Duration    // DefaultRetentionInterval when 0
 	Clock    func() time.Time // time.Now when nil
 	Logger   *slog.Logger     // failures are logged here; discarded when nil
+	// Hold returns the highest seq that may be removed (events a consumer
+	// such as usage metering has not read yet must stay); nil holds nothing.
+	Hold func(ctx context.Context, tx store.Tx) (int64, error)
 }
 
 // Run prunes at once and then every Interval until ctx is done. It returns
@@ -74,7 +78,7 @@ func (r *Retention) PruneNow(ctx context.Context) (int, error) {
 		var n int
 		err := r.Log.Store.Update(ctx, func(tx store.Tx) error {
 			var err error
-			n, err = prune(ctx, tx, r.Keys, cutoff, t)
+			n, err = prune(ctx, tx, r.Keys, cutoff, t, r.Hold)
 			return err
 		})
 		if err != nil {
@@ -89,13 +93,19 @@ func (r *Retention) PruneNow(ctx context.Context) (int, error) {
 
 // prune removes up to pruneBatch events older than cutoff from the front
 // of the chain, with a checkpoint (signed at t) at the last one.
-func prune(ctx context.Context, tx store.Tx, k *Keys, cutoff, t time.Time) (int, error) {
+func prune(ctx context.Context, tx store.Tx, k *Keys, cutoff, t time.Time, hold func(context.Context, store.Tx) (int64, error)) (int, error) {
 	evs, err := tx.Events(ctx, store.EventQuery{Limit: pruneBatch})
 	if err != nil {
 		return 0, err
 	}
+	limit := int64(math.MaxInt64)
+	if hold != nil {
+		if limit, err = hold(ctx, tx); err != nil {
+			return 0, err
+		}
+	}
 	i := 0
-	for i < len(evs) && evs[i].Time.Before(cutoff) {
+	for i < len(evs) && evs[i].Time.Before(cutoff) && evs[i].Seq <= limit {
 		i++
 	}
 	if i == 0 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
@@ -19,6 +20,10 @@ const DefaultMaxBatch = 512
 type Writer struct {
 	Log      *Log
 	MaxBatch int
+	// Observe, when set, is called after each group commit with the number
+	// of events, how long the commit took, and its error (nil on success).
+	// It runs on the commit goroutine, so it must be quick.
+	Observe func(events int, d time.Duration, err error)
 
 	once   sync.Once
 	queue  chan *recording
@@ -97,9 +102,13 @@ func (w *Writer) commit(batch []*recording) {
 	for i, r := range batch {
 		evs[i] = r.ev
 	}
+	start := time.Now()
 	err := w.Log.Store.Update(context.Background(), func(tx store.Tx) error {
 		return w.Log.Append(context.Background(), tx, evs...)
 	})
+	if w.Observe != nil {
+		w.Observe(len(evs), time.Since(start), err)
+	}
 	if err != nil {
 		err = fault.Wrap("audit.Record", fault.Unavailable, "the audit log cannot be written", fmt.Errorf("commit %d events: %w", len(evs), err))
 	} else {
@@ -120,6 +129,13 @@ func (w *Writer) drain() {
 			return
 		}
 	}
+}
+
+// Queued returns how many events wait for a commit, not counting the
+// batch being written.
+func (w *Writer) Queued() int {
+	w.init()
+	return len(w.queue)
 }
 
 // Close stops the writer after committing what was queued.

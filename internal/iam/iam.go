@@ -62,6 +62,9 @@ type Service struct {
 	Store store.Store
 	Root  root.Provider
 	Clock func() time.Time
+	// OnLookup, when set, is told whether each Lookup was served from the
+	// credential cache.
+	OnLookup func(hit bool)
 
 	cache sync.Map // access key id → *Credential
 }
@@ -70,7 +73,11 @@ type Service struct {
 // returns fault.NotFound for an unknown id and fault.Denied for an inactive key.
 func (s *Service) Lookup(ctx context.Context, id string) (*Credential, error) {
 	const op = "iam.Lookup"
-	if c, ok := s.cache.Load(id); ok {
+	c, ok := s.cache.Load(id)
+	if s.OnLookup != nil {
+		s.OnLookup(ok)
+	}
+	if ok {
 		return c.(*Credential), nil
 	}
 	var k *store.AccessKey
@@ -91,9 +98,9 @@ func (s *Service) Lookup(ctx context.Context, id string) (*Credential, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unseal access key %s: %w", id, err)
 	}
-	c := &Credential{Principal: Principal{Account: k.Account, ID: k.Principal, Name: "root", Kind: KindRoot, AccessKeyID: k.ID}, secret: secret}
-	s.cache.Store(id, c)
-	return c, nil
+	cred := &Credential{Principal: Principal{Account: k.Account, ID: k.Principal, Name: "root", Kind: KindRoot, AccessKeyID: k.ID}, secret: secret}
+	s.cache.Store(id, cred)
+	return cred, nil
 }
 
 func accessKeyAAD(account, id string) []byte { return keys.AAD("coffer/access-key", account, id) }

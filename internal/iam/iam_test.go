@@ -104,3 +104,24 @@ func TestLookupRefuses(t *testing.T) {
 		t.Fatalf("inactive key: %v, want Denied", err)
 	}
 }
+
+// TestLookupOnLookup: the first look-up of a key misses the cache, the
+// next ones hit it.
+func TestLookupOnLookup(t *testing.T) {
+	s := newService(t)
+	ctx := context.Background()
+	rc, err := s.Bootstrap(ctx, iam.RootInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []bool
+	s.OnLookup = func(hit bool) { got = append(got, hit) }
+	for range 3 {
+		if _, err := s.Lookup(ctx, rc.KeyID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []bool{false, true, true}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("look-ups %v, want %v", got, want)
+	}
+}

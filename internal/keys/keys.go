@@ -25,6 +25,9 @@ const DefaultAlias = "coffer/default"
 type Keyring struct {
 	Root  root.Provider
 	NewID func() string // returns a new CMK id
+	// OnLookup, when set, is told whether each look-up of CMK material
+	// was served from the cache.
+	OnLookup func(hit bool)
 
 	mu    sync.RWMutex
 	cache map[materialID][]byte
@@ -148,6 +151,9 @@ func (r *Keyring) material(ctx context.Context, k *store.Key, m store.KeyMateria
 	r.mu.RLock()
 	b, ok := r.cache[id]
 	r.mu.RUnlock()
+	if r.OnLookup != nil {
+		r.OnLookup(ok)
+	}
 	if ok {
 		return b, nil
 	}

@@ -128,3 +128,33 @@ func TestAADIsUnambiguous(t *testing.T) {
 		t.Fatal("AAD(ab, c) == AAD(a, bc)")
 	}
 }
+
+// TestKeyringOnLookup: material just generated is cached, so sealing
+// under it is a hit; a fresh Keyring must unwrap it once.
+func TestKeyringOnLookup(t *testing.T) {
+	ctx := context.Background()
+	var hits, misses int
+	count := func(hit bool) {
+		if hit {
+			hits++
+		} else {
+			misses++
+		}
+	}
+	root := mustKeyfile(t)
+	r := &keys.Keyring{Root: root, OnLookup: count}
+	k := mustKey(t, r)
+	s, err := r.Seal(ctx, k, []byte("v"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := &keys.Keyring{Root: root, OnLookup: count}
+	for range 2 {
+		if _, err := r2.Open(ctx, k, s, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hits != 2 || misses != 1 {
+		t.Errorf("got %d hits, %d misses; want 2 and 1", hits, misses)
+	}
+}

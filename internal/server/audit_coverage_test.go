@@ -50,6 +50,7 @@ var tencentCoverage = []auditCase{
 	{"ssm", "UpdateDescription", map[string]any{"SecretName": "cov-t", "Description": "d"}, "cov-t", "", false},
 	{"ssm", "DeleteSecretVersion", map[string]any{"SecretName": "cov-t", "VersionId": "v1"}, "cov-t", "v1", false},
 	{"ssm", "DescribeSecretConsumers", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
+	{"ssm", "DescribeUsage", map[string]any{}, "", "", false},
 	{"ssm", "DisableSecret", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
 	{"ssm", "GetSecretValue", map[string]any{"SecretName": "cov-t", "VersionId": "v2"}, "cov-t", "", true},
 	{"ssm", "EnableSecret", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},

@@ -13,7 +13,8 @@ import (
 // broken audit store would, and returns the function that repairs it.
 func breakAudit(t *testing.T, dir string) (repair func()) {
 	t.Helper()
-	db, err := sql.Open("sqlite", filepath.Join(dir, "coffer.db"))
+	// The server's background jobs write too: wait for the lock rather than fail.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "coffer.db")+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

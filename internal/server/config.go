@@ -35,6 +35,10 @@ type Config struct {
 	AuditExport             string        // JSON-lines export file, "-" for Out, "" for none
 	AuditExportMaxBytes     int64         // rotate the export file at this size; 0 never
 	AuditExportMaxFiles     int           // rotated export files kept; 0 for audit.DefaultMaxFiles
+	UsageInterval           time.Duration // how often usage is rolled up from the audit log; usage.DefaultInterval when 0
+
+	MetricsOff    bool   // serve no /metrics and record nothing
+	MetricsListen string // serve /metrics here instead of on Listen: plain HTTP on loopback, TLS elsewhere
 }
 
 // DefaultRegion is served when no region is configured.
@@ -58,6 +62,9 @@ func (c *Config) check() error {
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
+	}
+	if err := c.checkMetrics(); err != nil {
+		return err
 	}
 	if c.Dev {
 		return checkLoopback(c.Listen)

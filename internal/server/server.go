@@ -22,9 +22,11 @@ import (
 	"github.com/coffer-secrets/coffer/internal/keys"
 	"github.com/coffer-secrets/coffer/internal/keys/root"
 	"github.com/coffer-secrets/coffer/internal/keys/root/keyfile"
+	"github.com/coffer-secrets/coffer/internal/metrics"
 	"github.com/coffer-secrets/coffer/internal/secrets"
 	"github.com/coffer-secrets/coffer/internal/store"
 	"github.com/coffer-secrets/coffer/internal/store/sqlite"
+	"github.com/coffer-secrets/coffer/internal/usage"
 )
 
 // Server is a running Coffer.
@@ -37,6 +39,8 @@ type Server struct {
 	Gate    *api.Gate
 
 	AuditLog *audit.Log
+	// UsageRoller rolls the audit log up into hourly usage (docs/usage.md).
+	UsageRoller *usage.Roller
 
 	auditKeys   *audit.Keys
 	auditWriter *audit.Writer
@@ -44,6 +48,9 @@ type Server struct {
 	http        *http.Server
 	tls         bool
 	rootCred    iam.RootCredentials
+	metrics     *metrics.Metrics // nil when turned off
+	metricsLn   net.Listener     // nil: /metrics is on ln, or off
+	metricsTLS  bool
 }
 
 // Open prepares a server: data directory, store, root key, root
@@ -55,7 +62,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, metrics: newMetrics(cfg)}
 	if err := s.open(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -74,6 +81,7 @@ func (s *Server) open(ctx context.Context) error {
 		}
 		return err
 	}
+	s.root = s.metrics.Root(s.root)
 	if s.store, err = sqlite.Open(ctx, s.cfg.path("coffer.db")); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -87,22 +95,29 @@ func (s *Server) open(ctx context.Context) error {
 	if s.rootCred, err = s.IAM.Bootstrap(ctx, s.cfg.Root); err != nil {
 		return fmt.Errorf("root credentials: %w", err)
 	}
-	return s.listen()
+	if err := s.listen(); err != nil {
+		return err
+	}
+	return s.listenMetrics()
 }
 
 func (s *Server) wire() {
-	ring := &keys.Keyring{Root: s.root, NewID: secrets.NewUUID}
+	ring := &keys.Keyring{Root: s.root, NewID: secrets.NewUUID, OnLookup: s.metrics.Cache(metrics.CacheKeyMaterial)}
 	s.AuditLog = &audit.Log{Store: s.store, Clock: s.cfg.Clock}
-	s.auditWriter = &audit.Writer{Log: s.AuditLog}
+	s.UsageRoller = &usage.Roller{Store: s.store, Clock: s.cfg.Clock, Interval: s.cfg.UsageInterval, Logger: s.cfg.Log}
+	s.auditWriter = &audit.Writer{Log: s.AuditLog, Observe: s.metrics.AuditCommit}
+	s.metrics.AuditQueue(s.auditWriter.Queued)
 	s.Secrets = &secrets.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock}
-	s.IAM = &iam.Service{Store: s.store, Root: s.root, Clock: s.cfg.Clock}
+	s.IAM = &iam.Service{Store: s.store, Root: s.root, Clock: s.cfg.Clock, OnLookup: s.metrics.Cache(metrics.CacheCredentials)}
 	s.Gate = &api.Gate{
 		IAM: s.IAM, Secrets: s.Secrets, Regions: s.cfg.Regions, AnyRegion: s.cfg.Dev, Log: s.cfg.Log,
 		Audit: s.auditWriter, Redactor: &audit.Redactor{Key: s.auditKeys.HMAC}, Clock: s.cfg.Clock,
 		Lookup: &audit.Lookup{Store: s.store},
+		Usage:  &usage.Reader{Store: s.store}, Metrics: s.metrics,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	s.routeMetrics(mux)
 	mux.Handle("/", edges{
 		tencent: &tc3.Edge{Gate: s.Gate, Clock: s.cfg.Clock},
 		aws:     &awsjson.Edge{Gate: s.Gate, Clock: s.cfg.Clock},
@@ -184,6 +199,7 @@ func (s *Server) Serve(ctx context.Context, drain time.Duration) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	defer s.serveMetrics()()
 	s.cfg.Log.Info("serving", "addr", s.Addr(), "tls", s.tls, "regions", s.cfg.Regions, "root_key", s.root.Describe())
 	select {
 	case err := <-errc:
@@ -246,6 +262,9 @@ func (s *Server) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	if s.metricsLn != nil {
+		_ = s.metricsLn.Close() // already closed when Serve ran
+	}
 	if s.auditWriter != nil {
 		s.auditWriter.Close() // commits what is queued before the store closes
 	}
@@ -287,8 +306,9 @@ func checkRootKey(ctx context.Context, st store.Store, r root.Provider) error {
 // retention and, when configured, export.
 func (s *Server) auditJobs() []func(context.Context) {
 	cp := &audit.Checkpointer{Log: s.AuditLog, Keys: s.auditKeys, Interval: s.cfg.AuditCheckpointInterval, Clock: s.cfg.Clock, Logger: s.cfg.Log}
-	ret := &audit.Retention{Log: s.AuditLog, Keys: s.auditKeys, Keep: s.cfg.AuditRetention, Clock: s.cfg.Clock, Logger: s.cfg.Log}
-	jobs := []func(context.Context){cp.Run, ret.Run}
+	ret := &audit.Retention{Log: s.AuditLog, Keys: s.auditKeys, Keep: s.cfg.AuditRetention, Clock: s.cfg.Clock, Logger: s.cfg.Log,
+		Hold: usage.RolledSeq} // never remove events usage has not counted
+	jobs := []func(context.Context){cp.Run, ret.Run, s.UsageRoller.Run}
 	if s.cfg.AuditExport == "" {
 		return jobs
 	}

@@ -38,6 +38,7 @@ type Tx interface {
 	KeyTx
 	AccountTx
 	AuditTx
+	UsageTx
 	MetaTx
 }
 

@@ -55,7 +55,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Action:    strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix),
 		SourceIP:  api.SourceIP(r.RemoteAddr),
 		UserAgent: r.UserAgent(),
+		Start:     time.Now(),
 	}
+	_, c.Known = actions[c.Action]
 	c.Code = func(err error) string { return toAWS(err, actions[c.Action].writes).Type }
 	w.Header().Set("x-amzn-RequestId", c.RequestID)
 	act, body, err := e.admit(r.Context(), r, c)

@@ -51,6 +51,7 @@ func IsTencent(r *http.Request) bool { return r.Header.Get("X-TC-Action") != "" 
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &api.Call{
 		RequestID: secrets.NewUUID(),
+		Start:     time.Now(),
 		Action:    r.Header.Get("X-TC-Action"),
 		SourceIP:  api.SourceIP(r.RemoteAddr),
 		UserAgent: r.UserAgent(),
@@ -124,9 +125,14 @@ func (e *Edge) authenticate(ctx context.Context, r *http.Request, body []byte, c
 		return "", signatureError(err)
 	}
 	c.ClaimedKeyID = auth.SecretID
-	if _, ok := products[auth.Service]; !ok {
+	p, ok := products[auth.Service]
+	if !ok {
 		return "", wire(codeInvalidAuthorization, "The credential scope names a service this endpoint does not serve.")
 	}
+	// The family is the one the request claims until the signature is
+	// checked: a refused call is counted under the action it asked for.
+	c.Family = auth.Service
+	_, c.Known = p.actions[c.Action]
 	signed, err := tc3.ParseRequest(r, body, auth.Service, e.now(), tc3.MaxSkew)
 	if err != nil {
 		return "", signatureError(err)

@@ -33,6 +33,7 @@ var ssmActions = map[string]action{
 
 	"DescribeSecretConsumers":   handle(describeSecretConsumers),
 	"DescribeSupportedProducts": handle(describeSupportedProducts),
+	"DescribeUsage":             handle(describeUsage),
 	"CreateProductSecret":       notYet,
 	"RotateProductSecret":       notYet,
 	"UpdateRotationStatus":      notYet,
