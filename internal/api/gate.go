@@ -16,6 +16,7 @@ import (
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/iam"
 	"github.com/coffer-secrets/coffer/internal/metrics"
+	"github.com/coffer-secrets/coffer/internal/ratelimit"
 	"github.com/coffer-secrets/coffer/internal/secrets"
 	"github.com/coffer-secrets/coffer/internal/usage"
 )
@@ -75,6 +76,9 @@ type Gate struct {
 	Log       *slog.Logger
 	Clock     func() time.Time
 	Metrics   *metrics.Metrics // nil: calls are not counted
+	// Limits throttles calls per account and action, and failed
+	// authentications per source address; nil limits nothing.
+	Limits *ratelimit.Limiter
 }
 
 // Authenticate returns the credential for an access key id: fault.NotFound
@@ -96,8 +100,9 @@ func (g *Gate) Serves(region string) bool {
 // transaction; any other call's event is made durable before Do returns,
 // and when it cannot be, Do fails with fault.Unavailable and the caller
 // must return nothing (a value is never handed out unaudited). Otherwise
-// it returns fn's error, or fault.Invalid with reason UnsupportedRegion, or
-// fault.Denied when the principal may not make the call.
+// it returns fn's error, or fault.Throttled when the account is over a rate
+// limit, or fault.Invalid with reason UnsupportedRegion, or fault.Denied
+// when the principal may not make the call.
 func (g *Gate) Do(ctx context.Context, c *Call, fn func(ctx context.Context, sc secrets.Scope) error) error {
 	start := time.Now()
 	ev := g.event(c)
@@ -117,6 +122,9 @@ func (g *Gate) Do(ctx context.Context, c *Call, fn func(ctx context.Context, sc 
 }
 
 func (g *Gate) do(ctx context.Context, c *Call, fn func(ctx context.Context, sc secrets.Scope) error) error {
+	if !g.Limits.Allow(c.Principal.Account, c.Family, c.Action) {
+		return fault.E("api.Do", fault.Throttled, "Requests to "+c.Action+" exceed this account's rate limit; retry later.")
+	}
 	if !g.Serves(c.Region) {
 		return fault.E("api.Do", fault.Invalid, "region "+c.Region+" is not served here").Because(UnsupportedRegion)
 	}
@@ -126,9 +134,28 @@ func (g *Gate) do(ctx context.Context, c *Call, fn func(ctx context.Context, sc 
 	return fn(ctx, c.Scope())
 }
 
+// Admit returns fault.Throttled with reason SourceLimited when c's source
+// address has failed authentication more often than the limits allow, so
+// edges can refuse it before checking a signature: a flood of garbage then
+// costs little and does not slow down callers elsewhere.
+func (g *Gate) Admit(c *Call) error {
+	if g.Limits.Admits(c.SourceIP) {
+		return nil
+	}
+	return fault.E("api.Admit", fault.Throttled, "Too many requests from this address failed authentication; retry later.").Because(SourceLimited)
+}
+
+// SourceLimited is the reason for a call refused by Admit.
+const SourceLimited fault.Reason = "source address limited"
+
 // Fail records a call that failed before it reached the core: a bad
-// signature, an unknown action, a request that does not decode.
+// signature, an unknown action, a request that does not decode. A call
+// refused before its caller was identified is charged to its source
+// address (see Admit).
 func (g *Gate) Fail(ctx context.Context, c *Call, err error) {
+	if c.Principal.ID == "" {
+		g.Limits.Failed(c.SourceIP)
+	}
 	if aerr := g.record(ctx, c, g.event(c), err); aerr != nil && g.Log != nil {
 		g.Log.LogAttrs(ctx, slog.LevelError, "audit", slog.String("request_id", c.RequestID), slog.String("error", aerr.Error()))
 	}

@@ -22,6 +22,7 @@ type Config struct {
 	Dev     bool     // plain HTTP on loopback, any region served
 
 	TLSCert, TLSKey string // PEM files; empty to generate a self-signed pair in DataDir
+	TLSClientCA     string // PEM CA bundle: clients must present a certificate it signed; empty for none
 
 	Root iam.RootInput // root credentials from the environment; empty to generate
 
@@ -39,6 +40,8 @@ type Config struct {
 
 	MetricsOff    bool   // serve no /metrics and record nothing
 	MetricsListen string // serve /metrics here instead of on Listen: plain HTTP on loopback, TLS elsewhere
+
+	Limits Limits // rate limits, connection limit and timeouts (limits.go)
 }
 
 // DefaultRegion is served when no region is configured.

@@ -114,6 +114,7 @@ func (s *Server) wire() {
 		Audit: s.auditWriter, Redactor: &audit.Redactor{Key: s.auditKeys.HMAC}, Clock: s.cfg.Clock,
 		Lookup: &audit.Lookup{Store: s.store},
 		Usage:  &usage.Reader{Store: s.store}, Metrics: s.metrics,
+		Limits: s.cfg.Limits.limiter(s.cfg.Clock),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -122,15 +123,7 @@ func (s *Server) wire() {
 		tencent: &tc3.Edge{Gate: s.Gate, Clock: s.cfg.Clock},
 		aws:     &awsjson.Edge{Gate: s.Gate, Clock: s.cfg.Clock},
 	})
-	s.http = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
-	}
+	s.http = s.cfg.Limits.httpServer(mux)
 }
 
 // edges routes a request to the API family it speaks: AWS JSON requests
@@ -153,7 +146,7 @@ func (s *Server) listen() error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
-	s.ln = ln
+	s.ln = limitConnections(ln, s.cfg.Limits.MaxConnections)
 	if s.cfg.Dev {
 		return nil
 	}
@@ -165,7 +158,7 @@ func (s *Server) listen() error {
 		fmt.Fprintf(s.cfg.Out, "Generated a self-signed TLS certificate in %s\nSHA-256 fingerprint: %s\n", s.cfg.DataDir, fp)
 	}
 	s.cfg.Log.Info("tls", "fingerprint", fp)
-	s.ln, s.tls = tls.NewListener(ln, cfg), true
+	s.ln, s.tls = tls.NewListener(s.ln, cfg), true
 	return nil
 }
 

@@ -76,6 +76,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // admit reads and authenticates a request and finds its action.
 func (e *Edge) admit(ctx context.Context, r *http.Request, c *api.Call) (action, []byte, error) {
+	if err := e.Gate.Admit(c); err != nil {
+		return action{}, nil, err
+	}
 	if r.Method != http.MethodPost {
 		return action{}, nil, fail(errUnknownOperation, "Only POST is supported.")
 	}

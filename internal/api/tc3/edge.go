@@ -86,6 +86,9 @@ func (e *Edge) serve(ctx context.Context, r *http.Request, c *api.Call) (any, er
 
 // admit reads and authenticates a request and finds its action.
 func (e *Edge) admit(ctx context.Context, r *http.Request, c *api.Call) (action, []byte, error) {
+	if err := e.Gate.Admit(c); err != nil {
+		return nil, nil, err
+	}
 	if r.Method != http.MethodPost {
 		return nil, nil, wire(codeUnsupportedProtocol, "Only POST with a JSON body is supported.")
 	}

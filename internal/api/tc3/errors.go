@@ -55,6 +55,7 @@ var reasonCodes = map[kindReason]string{
 	{fault.Exists, fault.TokenReused}:               "ResourceInUse.VersionIdExists",
 	{fault.Invalid, fault.TagKeysDuplicated}:        "InvalidParameterValue.TagKeysDuplicated",
 	{fault.Invalid, api.UnsupportedRegion}:          "UnsupportedRegion",
+	{fault.Throttled, api.SourceLimited}:            "RequestLimitExceeded.IPLimitExceeded",
 }
 
 // kindCodes maps every fault kind to its code when no reason decides.
