@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/iam"
+	"github.com/coffer-secrets/coffer/internal/keys/root"
 )
 
 // Config is everything the server needs to start.
@@ -37,6 +38,10 @@ type Config struct {
 	AuditExportMaxBytes     int64         // rotate the export file at this size; 0 never
 	AuditExportMaxFiles     int           // rotated export files kept; 0 for audit.DefaultMaxFiles
 	UsageInterval           time.Duration // how often usage is rolled up from the audit log; usage.DefaultInterval when 0
+
+	// RootWrap, when set, wraps the root-key provider (an HSM client, or a
+	// test's fault injector).
+	RootWrap func(root.Provider) root.Provider
 
 	MetricsOff    bool   // serve no /metrics and record nothing
 	MetricsListen string // serve /metrics here instead of on Listen: plain HTTP on loopback, TLS elsewhere

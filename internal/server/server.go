@@ -81,6 +81,9 @@ func (s *Server) open(ctx context.Context) error {
 		}
 		return err
 	}
+	if s.cfg.RootWrap != nil {
+		s.root = s.cfg.RootWrap(s.root)
+	}
 	s.root = s.metrics.Root(s.root)
 	if s.store, err = sqlite.Open(ctx, s.cfg.path("coffer.db")); err != nil {
 		return fmt.Errorf("open store: %w", err)
