@@ -55,6 +55,15 @@ func (l *Limiter) Allow(account, family, action string) bool {
 	return l.accounts.Take(account, l.cfg.Account)
 }
 
+// AccountRate returns the requests a second each account may make; 0 when
+// unlimited.
+func (l *Limiter) AccountRate() float64 {
+	if l == nil || l.cfg.Account.Off() {
+		return 0
+	}
+	return l.cfg.Account.Rate
+}
+
 // Admits reports whether source has failed authentication less often than
 // the Unauthenticated limit allows.
 func (l *Limiter) Admits(source string) bool {

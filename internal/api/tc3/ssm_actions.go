@@ -255,6 +255,7 @@ func getServiceStatus(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Cal
 	return &serviceStatusResponse{
 		ServiceEnabled: true, InvalidType: 1, PayModel: "SelfHosted",
 		SecretLimit: int64(e.Gate.Secrets.SecretLimit()), TotalCount: int64(n),
+		QPSLimit: int64(e.Gate.Limits.AccountRate()), // 0: no limit
 	}, nil
 }
 
