@@ -174,17 +174,6 @@ func (r *Keyring) remember(id materialID, b []byte) {
 	r.cache[id] = b
 }
 
-// Forget drops cached material of a key, e.g. after it was disabled elsewhere.
-func (r *Keyring) Forget(keyID string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for id := range r.cache {
-		if id.key == keyID {
-			delete(r.cache, id)
-		}
-	}
-}
-
 // AAD joins parts into additional authenticated data, each part length-prefixed
 // so that no two different lists of parts give the same bytes.
 func AAD(domain string, parts ...string) []byte {

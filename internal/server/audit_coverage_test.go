@@ -273,24 +273,15 @@ func (s *testServer) tencentCall(t *testing.T, product, action string, body any,
 // id and error code ("" on success).
 func (s *testServer) awsCall(t *testing.T, action string, body any) (string, string) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/", bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "secretsmanager."+action)
-	sigv4.SignRequest(req, b, testKeyID, []byte(testSecret), testRegion, "secretsmanager", time.Now())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
-	return resp.Header.Get("x-amzn-RequestId"), resp.Header.Get("X-Amzn-ErrorType")
+	r := s.awsRaw(t, action, body)
+	return r.requestID, r.errType
 }
 
 type awsRawResponse struct {
-	status  int
-	errType string
-	body    string
+	status    int
+	errType   string
+	body      string
+	requestID string
 }
 
 // awsRaw sends a SigV4-signed Secrets Manager call and returns the raw answer.
@@ -307,7 +298,7 @@ func (s *testServer) awsRaw(t *testing.T, action string, body any) awsRawRespons
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	return awsRawResponse{resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), string(raw)}
+	return awsRawResponse{resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), string(raw), resp.Header.Get("x-amzn-RequestId")}
 }
 
 func nowUTC() time.Time { return time.Now().UTC() }

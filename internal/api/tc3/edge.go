@@ -43,10 +43,6 @@ var products = map[string]product{
 	"cloudaudit": {version: "2019-03-19", actions: cloudauditActions},
 }
 
-// IsTencent reports whether r looks like a Tencent API 3.0 request, so a
-// server can route it here.
-func IsTencent(r *http.Request) bool { return r.Header.Get("X-TC-Action") != "" }
-
 // ServeHTTP answers one request.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &api.Call{
