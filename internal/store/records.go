@@ -132,13 +132,14 @@ const (
 
 // AccessKey is an API credential. The secret half is sealed by the root key.
 type AccessKey struct {
-	ID         string
-	Account    string
-	Principal  string // the owning principal's id (the account id for the root)
-	Sealed     []byte // the secret half, sealed by the root key
-	Status     AccessKeyStatus
-	CreatedAt  time.Time
-	LastUsedAt time.Time
+	ID          string
+	Account     string
+	Principal   string // the owning principal's id (the account id for the root)
+	Sealed      []byte // the secret half, sealed by the root key
+	Status      AccessKeyStatus
+	Description string
+	CreatedAt   time.Time
+	LastUsedAt  time.Time
 }
 
 // SortKey orders ListSecrets.

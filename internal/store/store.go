@@ -37,6 +37,7 @@ type Tx interface {
 	SecretTx
 	KeyTx
 	AccountTx
+	IAMTx
 	AuditTx
 	UsageTx
 	MetaTx
@@ -112,8 +113,11 @@ type AccountTx interface {
 	AccessKey(ctx context.Context, id string) (*AccessKey, error)
 	// InsertAccessKey stores a new access key; Exists when the id is taken.
 	InsertAccessKey(ctx context.Context, k *AccessKey) error
-	// UpdateAccessKey replaces an access key's status and last-used time.
+	// UpdateAccessKey replaces an access key's status, description and
+	// last-used time.
 	UpdateAccessKey(ctx context.Context, k *AccessKey) error
+	// DeleteAccessKey removes an access key; NotFound when absent.
+	DeleteAccessKey(ctx context.Context, id string) error
 	// AccessKeys lists the access keys of a principal, oldest first.
 	AccessKeys(ctx context.Context, account, principal string) ([]*AccessKey, error)
 }
