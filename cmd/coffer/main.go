@@ -30,6 +30,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newServerCmd(), newVersionCmd())
 	root.AddCommand(newAuditCmd())
 	root.AddCommand(newUsageCmd())
+	root.AddCommand(newAccountCmd())
 	return root
 }
 

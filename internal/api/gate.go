@@ -46,6 +46,29 @@ type Call struct {
 	// Start is when the edge received the request, for the latency metric;
 	// zero means Do's own start, and 0 s for a call refused by Fail.
 	Start time.Time
+
+	// Authorization inputs, set by the edge (see authorize.go).
+	//
+	// SecretName is the core name (possibly pinned) of the secret the call
+	// acts on, for a secret-level action; "" otherwise.
+	SecretName string
+	// ResourceAccount is the account that owns the resource when a call
+	// names another account's (an AWS ARN); "" means the caller's own.
+	ResourceAccount string
+	// ResourceNames name a resource other than a secret (a CAM user's
+	// access keys, a role), in every spelling; nil for none.
+	ResourceNames []string
+	// OperationLevel marks an action CAM authorizes on resource "*" only,
+	// even when it names a secret (ssm:CreateSecret).
+	OperationLevel bool
+	// SelfAuthorized marks an action whose handler decides itself
+	// (sts:AssumeRole against the trust policy) or that any caller may
+	// make (sts:GetCallerIdentity).
+	SelfAuthorized bool
+	// RequestTags are the tags the call sets (aws:RequestTag, qcs:request_tag).
+	RequestTags map[string]string
+	// Secure says the request came over TLS (aws:SecureTransport).
+	Secure bool
 }
 
 // SourceIP returns the address part of a connection's remote address.
@@ -57,8 +80,12 @@ func SourceIP(remoteAddr string) string {
 	return host
 }
 
-// Scope returns the account and region the call acts in.
+// Scope returns the account and region the call acts in: the resource's
+// account for a call naming another account's resource, else the caller's.
 func (c *Call) Scope() secrets.Scope {
+	if c.ResourceAccount != "" {
+		return secrets.Scope{Account: c.ResourceAccount, Region: c.Region}
+	}
 	return secrets.Scope{Account: c.Principal.Account, Region: c.Region}
 }
 
@@ -85,6 +112,25 @@ type Gate struct {
 // when the id is unknown, fault.Denied when the key is inactive.
 func (g *Gate) Authenticate(ctx context.Context, accessKeyID string) (*iam.Credential, error) {
 	return g.IAM.Lookup(ctx, accessKeyID)
+}
+
+// Credential returns the credential a request was signed with: a role
+// session's when it carries a session token, else an access key's. A bad
+// or expired token is fault.Unauthenticated; an access key as for
+// Authenticate.
+func (g *Gate) Credential(ctx context.Context, accessKeyID, token string) (*iam.Credential, error) {
+	if token != "" {
+		return g.IAM.LookupSession(ctx, accessKeyID, token)
+	}
+	return g.IAM.Lookup(ctx, accessKeyID)
+}
+
+// Used records that a credential signed a verified request (an access
+// key's last-used time).
+func (g *Gate) Used(cred *iam.Credential) {
+	if cred.Principal.Session == nil {
+		g.IAM.Used(cred.Principal.AccessKeyID, g.now())
+	}
 }
 
 // DefaultRegion returns the region a request that names none acts in.
@@ -128,7 +174,7 @@ func (g *Gate) do(ctx context.Context, c *Call, fn func(ctx context.Context, sc 
 	if !g.Serves(c.Region) {
 		return fault.E("api.Do", fault.Invalid, "region "+c.Region+" is not served here").Because(UnsupportedRegion)
 	}
-	if err := g.authorize(c); err != nil {
+	if err := g.authorize(ctx, c); err != nil {
 		return err
 	}
 	return fn(ctx, c.Scope())
@@ -188,16 +234,6 @@ func (g *Gate) measure(c *Call, err error, d time.Duration) {
 
 // UnsupportedRegion is the reason for a call naming a region not served.
 const UnsupportedRegion fault.Reason = "unsupported region"
-
-// authorize decides whether c's principal may make c. Until policies land
-// (the access-control issue), only account roots hold access keys, and a
-// root may do everything in its own account.
-func (g *Gate) authorize(c *Call) error {
-	if c.Principal.Kind == iam.KindRoot {
-		return nil
-	}
-	return fault.E("api.authorize", fault.Denied, "principal "+c.Principal.ID+" may not call "+c.Action)
-}
 
 // event starts the audit event of c.
 func (g *Gate) event(c *Call) *audit.Event {

@@ -64,7 +64,7 @@ func TestGateMetrics(t *testing.T) {
 // TestGateWithoutMetrics: a gate with no Metrics still runs calls.
 func TestGateWithoutMetrics(t *testing.T) {
 	g := &api.Gate{Regions: []string{"r1"}}
-	c := &api.Call{Family: "ssm", Action: "X", Known: true, Region: "r1", Principal: iam.Principal{Kind: iam.KindRoot}}
+	c := &api.Call{Family: "ssm", Action: "X", Known: true, Region: "r1", Principal: iam.Principal{Account: "100000000001", ID: "100000000001", Kind: iam.KindRoot}}
 	if err := g.Do(t.Context(), c, func(context.Context, secrets.Scope) error { return nil }); err != nil {
 		t.Fatal(err)
 	}

@@ -125,3 +125,41 @@ func (s *Service) createRoot(ctx context.Context, tx store.Tx, in RootInput) err
 	}
 	return tx.SetMeta(ctx, metaRootKey, in.KeyID)
 }
+
+// CreateAccount creates a new account (tenant) with a root access key and
+// returns the key, its secret half shown this once. Accounts share
+// nothing: no name, key or policy of one is visible to another.
+func (s *Service) CreateAccount(ctx context.Context, name string) (RootCredentials, error) {
+	const op = "iam.CreateAccount"
+	if name == "" || len(name) > 64 {
+		return RootCredentials{}, fault.E(op, fault.Invalid, "the account name must be 1 to 64 characters")
+	}
+	in := RootInput{AccountID: NewAccountID(), KeyID: NewAccessKeyID(), Secret: NewSecretKey()}
+	err := s.write(ctx, func(tx store.Tx) error {
+		now := s.now()
+		if err := tx.InsertAccount(ctx, &store.Account{ID: in.AccountID, Name: name, CreatedAt: now}); err != nil {
+			return fmt.Errorf("create account: %w", err)
+		}
+		sealed, err := s.Root.Wrap(ctx, []byte(in.Secret), accessKeyAAD(in.AccountID, in.KeyID))
+		if err != nil {
+			return fmt.Errorf("seal root access key: %w", err)
+		}
+		return tx.InsertAccessKey(ctx, &store.AccessKey{ID: in.KeyID, Account: in.AccountID, Principal: in.AccountID,
+			Sealed: sealed, Status: store.AccessKeyActive, Description: "root key", CreatedAt: now})
+	})
+	if err != nil {
+		return RootCredentials{}, err
+	}
+	return RootCredentials{AccountID: in.AccountID, KeyID: in.KeyID, Secret: in.Secret, Generated: true}, nil
+}
+
+// Accounts lists every account, oldest first.
+func (s *Service) Accounts(ctx context.Context) ([]*store.Account, error) {
+	var out []*store.Account
+	err := s.view(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = tx.Accounts(ctx)
+		return err
+	})
+	return out, err
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -31,10 +32,15 @@ const (
 // Principal is an authenticated identity.
 type Principal struct {
 	Account     string // the account (tenant) id
-	ID          string // the principal's own id (the account id for the root)
-	Name        string
+	ID          string // the principal's own id: a user's uin, a role's id, the account id for the root
+	Name        string // the user's or role's name; "root" for the root
 	Kind        PrincipalKind
 	AccessKeyID string
+	// Tags are the principal's tags: a user's, or a role's merged with its
+	// session's (aws:PrincipalTag, qcs:principal_tag).
+	Tags map[string]string
+	// Session is set for a role session (temporary credentials).
+	Session *Session
 }
 
 // Credential is an access key with its secret half, as the signature check needs it.
@@ -57,7 +63,14 @@ func (c *Credential) GoString() string { return c.String() }
 // LogValue hides the secret half.
 func (c *Credential) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
-// Service looks up and creates access keys.
+// Service owns accounts, users, groups, roles, access keys, policies and
+// role sessions, and decides requests against policies (Authorize).
+//
+// It caches credentials and compiled policies in memory. Every change made
+// through it drops the caches at once (Changed), so a disabled key or a
+// detached policy applies to the next request; a change made by another
+// server reaches this one through Changed too (the cluster's notifier
+// calls it).
 type Service struct {
 	Store store.Store
 	Root  root.Provider
@@ -65,15 +78,55 @@ type Service struct {
 	// OnLookup, when set, is told whether each Lookup was served from the
 	// credential cache.
 	OnLookup func(hit bool)
+	// OnChange, when set, is called after every committed change, so a
+	// cluster can tell its other servers to call Changed.
+	OnChange func()
 
-	cache sync.Map // access key id → *Credential
+	gen         atomic.Pointer[generation]
+	lastUsed    sync.Map // access key id → time.Time of its latest use
+	lastWritten sync.Map // access key id → time.Time last written to the store
+	sessions    sync.Map // session token digest → *sessionEntry
+}
+
+// generation holds the caches valid until the next change.
+type generation struct {
+	creds  sync.Map // access key id → *Credential
+	idents sync.Map // identityKey → *identity
+	roles  sync.Map // account+"/"+role id → *Role (nil value: no such role)
+}
+
+func (s *Service) caches() *generation {
+	for {
+		if g := s.gen.Load(); g != nil {
+			return g
+		}
+		s.gen.CompareAndSwap(nil, &generation{})
+	}
+}
+
+// Changed drops every cached credential, role and policy. Calls made
+// through the Service call it themselves.
+func (s *Service) Changed() {
+	s.gen.Store(&generation{})
+	s.sessions.Range(func(k, _ any) bool { s.sessions.Delete(k); return true })
+	if s.OnChange != nil {
+		s.OnChange()
+	}
+}
+
+// Invalidate drops the caches without calling OnChange: for a change made
+// by another server.
+func (s *Service) Invalidate() {
+	s.gen.Store(&generation{})
+	s.sessions.Range(func(k, _ any) bool { s.sessions.Delete(k); return true })
 }
 
 // Lookup returns the active credential with the given access key id. It
 // returns fault.NotFound for an unknown id and fault.Denied for an inactive key.
 func (s *Service) Lookup(ctx context.Context, id string) (*Credential, error) {
 	const op = "iam.Lookup"
-	c, ok := s.cache.Load(id)
+	g := s.caches()
+	c, ok := g.creds.Load(id)
 	if s.OnLookup != nil {
 		s.OnLookup(ok)
 	}
@@ -81,9 +134,13 @@ func (s *Service) Lookup(ctx context.Context, id string) (*Credential, error) {
 		return c.(*Credential), nil
 	}
 	var k *store.AccessKey
+	var user *User
 	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
-		k, err = tx.AccessKey(ctx, id)
+		if k, err = tx.AccessKey(ctx, id); err != nil || k.Principal == k.Account {
+			return err
+		}
+		user, err = userByUin(ctx, tx, op, k.Account, k.Principal)
 		return err
 	})
 	if fault.Is(err, fault.NotFound) {
@@ -98,8 +155,13 @@ func (s *Service) Lookup(ctx context.Context, id string) (*Credential, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unseal access key %s: %w", id, err)
 	}
-	cred := &Credential{Principal: Principal{Account: k.Account, ID: k.Principal, Name: "root", Kind: KindRoot, AccessKeyID: k.ID}, secret: secret}
-	s.cache.Store(id, cred)
+	p := Principal{Account: k.Account, ID: k.Principal, Name: "root", Kind: KindRoot}
+	if user != nil {
+		p = user.Principal()
+	}
+	p.AccessKeyID = k.ID
+	cred := &Credential{Principal: p, secret: secret}
+	g.creds.Store(id, cred)
 	return cred, nil
 }
 
@@ -113,6 +175,8 @@ func (s *Service) now() time.Time {
 }
 
 const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+func randReader(max *big.Int) (*big.Int, error) { return rand.Int(rand.Reader, max) }
 
 func randomString(alphabet string, n int) string {
 	b := make([]byte, n)

@@ -421,3 +421,16 @@ func strip(ver *Version) *Version {
 	c.Ciphertext, c.WrappedKey = nil, nil
 	return &c
 }
+
+// Meta returns a secret's metadata (tags, resource policy, creator) without
+// its versions: what authorization needs to know about it.
+func (s *Service) Meta(ctx context.Context, sc Scope, name string) (*Secret, error) {
+	const op = "secrets.Meta"
+	var sec *Secret
+	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
+		var err error
+		sec, err = load(ctx, tx, op, sc, name)
+		return err
+	})
+	return sec, err
+}

@@ -72,7 +72,68 @@ var tencentCoverage = []auditCase{
 	{"ssm", "NoSuchAction", map[string]any{}, "", "", true},
 	{"cloudaudit", "LookUpEvents", nil, "", "", false}, // body set at run time (a time window)
 	{"cloudaudit", "DescribeEvents", nil, "", "", false},
+
+	{"cam", "AddUser", map[string]any{"Name": "cov-u", "UseApi": 1, "ConsoleLogin": 1, "Password": covPassword}, "cov-u", "", false},
+	{"cam", "GetUser", map[string]any{"Name": "cov-u"}, "cov-u", "", false},
+	{"cam", "ListUsers", map[string]any{}, "", "", false},
+	{"cam", "UpdateUser", map[string]any{"Name": "cov-u", "Remark": "r"}, "cov-u", "", false},
+	{"cam", "CreateGroup", map[string]any{"GroupName": "cov-g"}, "cov-g", "", false},
+	{"cam", "GetGroup", map[string]any{"GroupId": 1}, "1", "", true},
+	{"cam", "ListGroups", map[string]any{}, "", "", false},
+	{"cam", "UpdateGroup", map[string]any{"GroupId": 1, "Remark": "x"}, "1", "", true},
+	{"cam", "DeleteGroup", map[string]any{"GroupId": "1"}, "1", "", true},
+	{"cam", "AddUserToGroup", map[string]any{"Info": []map[string]any{{"GroupId": 1, "Uin": 1}}}, "", "", true},
+	{"cam", "RemoveUserFromGroup", map[string]any{"Info": []map[string]any{{"GroupId": 1, "Uin": 1}}}, "", "", true},
+	{"cam", "ListUsersForGroup", map[string]any{"GroupId": 1}, "1", "", true},
+	{"cam", "ListGroupsForUser", map[string]any{"SubUin": 1}, "", "", true},
+	{"cam", "CreateAccessKey", map[string]any{"Description": "cov"}, "", "", false},
+	{"cam", "ListAccessKeys", map[string]any{}, "", "", false},
+	{"cam", "UpdateAccessKey", map[string]any{"AccessKeyId": "AKIDnope", "Status": "Inactive"}, "AKIDnope", "", true},
+	{"cam", "DeleteAccessKey", map[string]any{"AccessKeyId": "AKIDnope"}, "AKIDnope", "", true},
+	{"cam", "GetSecurityLastUsed", map[string]any{"SecretIdList": []string{testKeyID}}, "", "", false},
+	{"cam", "CreatePolicy", map[string]any{"PolicyName": "cov-p", "PolicyDocument": covPolicy}, "cov-p", "", false},
+	{"cam", "GetPolicy", map[string]any{"PolicyId": 1}, "1", "", false},
+	{"cam", "ListPolicies", map[string]any{}, "", "", false},
+	{"cam", "UpdatePolicy", map[string]any{"PolicyName": "cov-p", "Description": "d"}, "", "", false},
+	{"cam", "CreatePolicyVersion", map[string]any{"PolicyId": 1, "PolicyDocument": covPolicy, "SetAsDefault": false}, "1", "", true},
+	{"cam", "ListPolicyVersions", map[string]any{"PolicyId": 1}, "1", "", false},
+	{"cam", "GetPolicyVersion", map[string]any{"PolicyId": 1, "VersionId": 1}, "1", "", false},
+	{"cam", "SetDefaultPolicyVersion", map[string]any{"PolicyId": 1, "VersionId": 1}, "1", "", true},
+	{"cam", "DeletePolicyVersion", map[string]any{"PolicyId": 1, "VersionId": []int{1}}, "1", "", true},
+	{"cam", "AttachUserPolicy", map[string]any{"PolicyId": 1, "AttachUin": 1}, "1", "", true},
+	{"cam", "DetachUserPolicy", map[string]any{"PolicyId": 1, "DetachUin": 1}, "1", "", true},
+	{"cam", "AttachGroupPolicy", map[string]any{"PolicyId": 1, "AttachGroupId": 1}, "1", "", true},
+	{"cam", "DetachGroupPolicy", map[string]any{"PolicyId": 1, "DetachGroupId": 1}, "1", "", true},
+	{"cam", "CreateRole", map[string]any{"RoleName": "cov-r", "PolicyDocument": covTrust}, "cov-r", "", false},
+	{"cam", "GetRole", map[string]any{"RoleName": "cov-r"}, "cov-r", "", false},
+	{"cam", "DescribeRoleList", map[string]any{"Page": 1, "Rp": 20}, "", "", false},
+	{"cam", "AttachRolePolicy", map[string]any{"PolicyId": 4, "AttachRoleName": "cov-r"}, "4", "", false},
+	{"cam", "ListAttachedRolePolicies", map[string]any{"Page": 1, "Rp": 20, "RoleName": "cov-r"}, "cov-r", "", false},
+	{"cam", "ListAttachedUserPolicies", map[string]any{"TargetUin": 1}, "1", "", true},
+	{"cam", "ListAttachedGroupPolicies", map[string]any{"TargetGroupId": 1}, "1", "", true},
+	{"cam", "ListEntitiesForPolicy", map[string]any{"PolicyId": 4}, "4", "", false},
+	{"cam", "DetachRolePolicy", map[string]any{"PolicyId": 4, "DetachRoleName": "cov-r"}, "4", "", false},
+	{"cam", "UpdateAssumeRolePolicy", map[string]any{"RoleName": "cov-r", "PolicyDocument": covTrust}, "cov-r", "", false},
+	{"cam", "UpdateRoleDescription", map[string]any{"RoleName": "cov-r", "Description": "d"}, "cov-r", "", false},
+	{"sts", "AssumeRole", map[string]any{"RoleArn": "qcs::cam::uin/" + testAccount + ":roleName/cov-r", "RoleSessionName": "cov"}, "qcs::cam::uin/" + testAccount + ":roleName/cov-r", "", false},
+	{"sts", "GetCallerIdentity", map[string]any{}, "", "", false},
+	{"cam", "GetUserAppId", map[string]any{}, "", "", false},
+	{"cam", "GetAccountSummary", map[string]any{}, "", "", false},
+	{"cam", "ExplainAccess", map[string]any{"Action": "ssm:GetSecretValue", "SecretName": "cov-t"}, "", "", false},
+	{"cam", "DeleteRole", map[string]any{"RoleName": "cov-r"}, "cov-r", "", false},
+	{"cam", "DeletePolicy", map[string]any{"PolicyId": []int{1}}, "", "", true},
+	{"cam", "DeleteUser", map[string]any{"Name": "cov-u", "Force": 1}, "cov-u", "", false},
 }
+
+// Policies the CAM coverage cases use.
+const (
+	covPassword = "Cov-Pa55word!secret"
+	covPolicy   = `{"version":"2.0","statement":[{"effect":"allow","action":"ssm:DescribeSecret","resource":"*"}]}`
+	covTrust    = `{"version":"2.0","statement":[{"effect":"allow","action":"sts:AssumeRole","principal":{"qcs":["qcs::cam::uin/` + testAccount + `:root"]}}]}`
+)
+
+// tencentVersions are the API versions of the Tencent products served.
+var tencentVersions = map[string]string{"ssm": "2019-09-23", "cloudaudit": "2019-03-19", "cam": "2019-01-16", "sts": "2018-08-13"}
 
 var awsCoverage = []auditCase{
 	{"secretsmanager", "CreateSecret", map[string]any{"Name": "cov-a", "SecretString": covValue1, "ClientRequestToken": covToken1}, "cov-a", covToken1, false},
@@ -131,7 +192,7 @@ func TestAuditEveryActionRecordsOneEvent(t *testing.T) {
 		ev := s.onlyEvent(t, requestID)
 		checkEvent(t, tc, ev, code)
 	}
-	s.noValueInEvents(t, covValue1, covValue2, covValue3)
+	s.noValueInEvents(t, covValue1, covValue2, covValue3, covPassword)
 }
 
 // TestAuditRejectedCallRecordsOneEvent: a call the edge refuses (a bad
@@ -248,7 +309,7 @@ func (s *testServer) tencentCall(t *testing.T, product, action string, body any,
 	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-TC-Action", action)
-	req.Header.Set("X-TC-Version", map[string]string{"ssm": "2019-09-23", "cloudaudit": "2019-03-19"}[product])
+	req.Header.Set("X-TC-Version", tencentVersions[product])
 	req.Header.Set("X-TC-Region", testRegion)
 	tc3sig.SignRequest(req, b, testKeyID, []byte(key), product, time.Now())
 	resp, err := http.DefaultClient.Do(req)

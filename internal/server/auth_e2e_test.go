@@ -141,7 +141,7 @@ func TestAuthRefused(t *testing.T) {
 			want: "AuthFailure.InvalidAuthorization"},
 		{name: "token and wrong key", key: "wrongSecretKey0000000000000000000000000",
 			mutate: func(r *http.Request, _ []byte) { r.Header.Set("X-TC-Token", "sts-token") },
-			want:   "AuthFailure.SignatureFailure"},
+			want:   "AuthFailure.TokenFailure"}, // a token names a session, checked before the signature
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -276,7 +276,7 @@ func TestAWSLifecycleSecretIdResolution(t *testing.T) {
 		{"name ending -abcdef by full ARN", six, "six"},
 		{"name ending -abcdef by partial ARN (taken as full)", partial(six), "ResourceNotFoundException"},
 		{"ARN of another region", other(plain, ":"+testRegion+":", ":ap-shanghai:"), "ResourceNotFoundException"},
-		{"ARN of another account", other(plain, ":"+testAccount+":", ":123456789012:"), "ResourceNotFoundException"},
+		{"ARN of another account", other(plain, ":"+testAccount+":", ":123456789012:"), "AccessDeniedException"}, // cross-account access needs a resource policy
 		{"full ARN with a wrong suffix", partial(plain) + "-zzzzzz", "ResourceNotFoundException"},
 		{"unknown name", "team/nope", "ResourceNotFoundException"},
 		{"space in name", "team db", "ValidationException"},

@@ -76,6 +76,11 @@ func (e *Edge) batchByFilter(ctx context.Context, sc secrets.Scope, c *api.Call,
 	}
 	for _, sec := range page.Secrets {
 		v, err := e.currentValue(ctx, sc, c, sec.Name)
+		if api.DenialOf(err) != nil {
+			a := toAWS(err, false)
+			out.Errors = append(out.Errors, apiError{SecretId: ARN(c, sec), ErrorCode: a.Type, Message: a.Msg})
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -85,9 +90,18 @@ func (e *Edge) batchByFilter(ctx context.Context, sc secrets.Scope, c *api.Call,
 	return out, nil
 }
 
+// currentValue reads one secret of a batch, which needs its own
+// GetSecretValue grant.
 func (e *Edge) currentValue(ctx context.Context, sc secrets.Scope, c *api.Call, id string) (*valueResponse, error) {
-	name, err := resolve(c, id)
+	name, account, err := resolveAccount(c, id)
 	if err != nil {
+		return nil, err
+	}
+	one := *c
+	if account != c.Principal.Account {
+		one.ResourceAccount, sc.Account = account, account
+	}
+	if err := e.Gate.Check(ctx, &one, "GetSecretValue", name); err != nil {
 		return nil, err
 	}
 	sec, ver, val, err := e.Gate.Secrets.GetValue(ctx, sc, name, secrets.Selector{})

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/coffer-secrets/coffer/internal/iam"
 	"io"
 	"net/http"
 	"slices"
@@ -108,9 +109,12 @@ func (e *Edge) authenticate(ctx context.Context, r *http.Request, body []byte, c
 	}
 	c.Region = signed.Authorization.Region
 	c.ClaimedKeyID = signed.Authorization.AccessKeyID
-	cred, err := e.Gate.Authenticate(ctx, signed.Authorization.AccessKeyID)
+	c.Secure = r.TLS != nil
+	cred, err := e.Gate.Credential(ctx, signed.Authorization.AccessKeyID, signed.SessionToken)
 	switch {
-	case fault.Is(err, fault.NotFound), fault.Is(err, fault.Denied):
+	case fault.ReasonOf(err) == iam.TokenExpired:
+		return fail(errExpiredToken, "The security token included in the request is expired.")
+	case fault.Is(err, fault.NotFound), fault.Is(err, fault.Denied), fault.Is(err, fault.Unauthenticated):
 		return fail(errUnrecognizedClient, "The security token included in the request is invalid.")
 	case err != nil:
 		return err
@@ -118,10 +122,8 @@ func (e *Edge) authenticate(ctx context.Context, r *http.Request, body []byte, c
 	if err := signed.Verify(cred.Secret()); err != nil {
 		return signatureError(err)
 	}
-	if signed.SessionToken != "" {
-		return fail(errUnrecognizedClient, "The security token included in the request is invalid: temporary credentials are not accepted yet.")
-	}
 	c.Principal = cred.Principal
+	e.Gate.Used(cred)
 	return nil
 }
 

@@ -37,6 +37,7 @@ const (
 	errAccessDenied        = "AccessDeniedException"
 	errThrottling          = "ThrottlingException"
 	errUnrecognizedClient  = "UnrecognizedClientException"
+	errExpiredToken        = "ExpiredTokenException"
 	errInvalidSignature    = "InvalidSignatureException"
 	errIncompleteSignature = "IncompleteSignatureException"
 	errMissingToken        = "MissingAuthenticationTokenException"
@@ -120,6 +121,17 @@ func toAWS(err error, writes bool) *awsError {
 	}
 	if f.Kind == fault.NotFound && f.Reason == fault.ReasonNone {
 		out.Msg = msgNotFound
+	}
+	if d := api.DenialOf(err); d != nil {
+		out.Msg = "User: " + d.Principal + " is not authorized to perform: " + d.Action + " on resource: " + d.Resource
+		switch {
+		case d.Explicit:
+			out.Msg += " with an explicit deny"
+		case d.CrossAccount:
+			out.Msg += " because no resource-based policy allows the " + d.Action + " action"
+		default:
+			out.Msg += " because no identity-based policy allows the " + d.Action + " action"
+		}
 	}
 	out.Status = statusOf(out.Type)
 	return &out

@@ -23,13 +23,19 @@ func handle[R any, PR interface {
 		req := PR(new(R))
 		err := decode(body, req)
 		if err == nil {
+			// The target first: an ARN may name another account, which
+			// the checks resolve names in.
+			c.Resource = req.resource()
+			err = target(c, req)
+		}
+		if err == nil {
 			err = req.check(c)
 		}
 		if err != nil {
+			c.Resource = ""          // a refused request names nothing
 			e.Gate.Fail(ctx, c, err) // refused before the gate: record it here
 			return nil, err
 		}
-		c.Resource = req.resource()
 		var res Res
 		err = e.Gate.Do(ctx, c, func(ctx context.Context, sc secrets.Scope) error {
 			var err error
@@ -38,6 +44,30 @@ func handle[R any, PR interface {
 		})
 		return res, err
 	}
+}
+
+// target sets what authorization needs: the secret the call names (and
+// its account, for another account's ARN) and the tags it sets.
+func target(c *api.Call, req request) error {
+	if t, ok := req.(interface{ requestTags() map[string]string }); ok {
+		c.RequestTags = t.requestTags()
+	}
+	if c.Resource == "" {
+		return nil
+	}
+	if c.Action == "CreateSecret" {
+		c.SecretName = c.Resource
+		return nil
+	}
+	name, account, err := resolveAccount(c, c.Resource)
+	if err != nil {
+		return err
+	}
+	c.SecretName = name
+	if account != c.Principal.Account {
+		c.ResourceAccount = account
+	}
+	return nil
 }
 
 func reads(run func(e *Edge, ctx context.Context, c *api.Call, body []byte) (any, error)) action {

@@ -67,7 +67,7 @@ func toAWSLabels(stages []string) []string {
 // ARN returns a secret's ARN: its name and the first six characters of its
 // id, which differ between a secret and a later one of the same name.
 func ARN(c *api.Call, sec *secrets.Secret) string {
-	return arnFor(c.Region, c.Principal.Account, sec.Name, sec.ID[:6])
+	return arnFor(c.Region, sec.Account, sec.Name, sec.ID[:6])
 }
 
 func arnFor(region, account, name, suffix string) string {
@@ -88,26 +88,39 @@ func checkName(name string) error {
 }
 
 // resolve turns a SecretId (a name, a full ARN or a partial ARN) into the
-// name the core looks up, pinned to the ARN's suffix for a full ARN. An ARN
-// of another account or region names no secret here.
+// name the core looks up, pinned to the ARN's suffix for a full ARN, in the
+// call's scope. An ARN of another region, or of another account than the
+// call's resource account, names no secret here.
 func resolve(c *api.Call, id string) (string, error) {
+	name, account, err := resolveAccount(c, id)
+	if err == nil && account != c.Scope().Account {
+		err = fail(errResourceNotFound, msgNotFound)
+	}
+	return name, err
+}
+
+// resolveAccount is resolve for a SecretId that may name another account's
+// secret by ARN: it returns the name and the owning account.
+func resolveAccount(c *api.Call, id string) (name, account string, err error) {
 	if id == "" {
-		return "", fail(errInvalidParameter, "SecretId is required.")
+		return "", "", fail(errInvalidParameter, "SecretId is required.")
 	}
 	if !strings.HasPrefix(id, "arn:") {
-		return id, checkName(id)
+		return id, c.Principal.Account, checkName(id)
 	}
 	parts := strings.SplitN(id, ":", 7)
-	if len(parts) != 7 || parts[2] != "secretsmanager" || parts[5] != "secret" {
-		return "", fail(errInvalidParameter, "SecretId is not a valid Secrets Manager ARN.")
+	if len(parts) != 7 || parts[2] != "secretsmanager" || parts[5] != "secret" || !accountID.MatchString(parts[4]) {
+		return "", "", fail(errInvalidParameter, "SecretId is not a valid Secrets Manager ARN.")
 	}
-	if parts[3] != c.Region || parts[4] != c.Principal.Account {
-		return "", fail(errResourceNotFound, msgNotFound)
+	if parts[3] != c.Region {
+		return "", "", fail(errResourceNotFound, msgNotFound)
 	}
 	res := parts[6]
 	if arnSuffix.MatchString(res) {
 		name := res[:len(res)-7]
-		return secrets.Pin(name, res[len(res)-6:]), checkName(name)
+		return secrets.Pin(name, res[len(res)-6:]), parts[4], checkName(name)
 	}
-	return res, checkName(res)
+	return res, parts[4], checkName(res)
 }
+
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)

@@ -424,3 +424,18 @@ func untagResource(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Call, 
 	_, err := e.Gate.Secrets.Untag(ctx, sc, r.name, r.TagKeys)
 	return &empty{}, err
 }
+
+// tagMap turns request tags into the map conditions read.
+func tagMap(in []tagIn) map[string]string {
+	if len(in) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(in))
+	for _, t := range in {
+		m[deref(t.Key, "")] = deref(t.Value, "")
+	}
+	return m
+}
+
+func (r *createRequest) requestTags() map[string]string { return tagMap(r.Tags) }
+func (r *tagRequest) requestTags() map[string]string    { return tagMap(r.Tags) }

@@ -41,6 +41,8 @@ type product struct {
 var products = map[string]product{
 	"ssm":        {version: "2019-09-23", actions: ssmActions},
 	"cloudaudit": {version: "2019-03-19", actions: cloudauditActions},
+	"cam":        {version: "2019-01-16", actions: camActions},
+	"sts":        {version: "2018-08-13", actions: stsActions},
 }
 
 // ServeHTTP answers one request.
@@ -103,6 +105,9 @@ func (e *Edge) admit(ctx context.Context, r *http.Request, c *api.Call) (action,
 	p := products[svc]
 	c.Family = svc
 	c.Region = r.Header.Get("X-TC-Region")
+	if svc == "cam" || svc == "sts" {
+		c.Region = "" // CAM and STS are global: the region a client sends means nothing
+	}
 	if c.Region == "" {
 		c.Region = e.Gate.DefaultRegion()
 	}
@@ -136,8 +141,12 @@ func (e *Edge) authenticate(ctx context.Context, r *http.Request, body []byte, c
 	if err != nil {
 		return "", signatureError(err)
 	}
-	cred, err := e.Gate.Authenticate(ctx, auth.SecretID)
+	c.Secure = r.TLS != nil
+	token := r.Header.Get("X-TC-Token")
+	cred, err := e.Gate.Credential(ctx, auth.SecretID, token)
 	switch {
+	case fault.Is(err, fault.Unauthenticated):
+		return "", wire(codeTokenFailure, "The token is invalid or has expired.")
 	case fault.Is(err, fault.NotFound), fault.Is(err, fault.Denied):
 		return "", wire(codeSecretIDNotFound, "The SecretId is not found or not active.")
 	case err != nil:
@@ -146,10 +155,8 @@ func (e *Edge) authenticate(ctx context.Context, r *http.Request, body []byte, c
 	if err := signed.Verify(cred.Secret()); err != nil {
 		return "", signatureError(err)
 	}
-	if r.Header.Get("X-TC-Token") != "" {
-		return "", wire(codeTokenFailure, "Temporary credentials are not accepted for long-term access keys.")
-	}
 	c.Principal = cred.Principal
+	e.Gate.Used(cred)
 	return auth.Service, nil
 }
 

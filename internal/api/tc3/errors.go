@@ -2,6 +2,7 @@ package tc3
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/coffer-secrets/coffer/internal/api"
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -86,7 +87,13 @@ func codeOf(err error) (code, msg string) {
 	if !errors.As(err, &f) || f.Kind == fault.Internal {
 		return codeInternal, "An internal error occurred. Quote the RequestId when reporting it."
 	}
+	if d := api.DenialOf(err); d != nil {
+		return "UnauthorizedOperation", fmt.Sprintf("you are not authorized to perform operation (%s)\nresource (%s) has no permission\n", d.Action, d.Resource)
+	}
 	if c, ok := reasonCodes[kindReason{f.Kind, f.Reason}]; ok {
+		return c, f.Msg
+	}
+	if c, ok := camReasonCodes[f.Reason]; ok {
 		return c, f.Msg
 	}
 	if c, ok := kindCodes[f.Kind]; ok {

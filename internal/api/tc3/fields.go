@@ -100,8 +100,8 @@ func fieldsOf(t reflect.Type) map[string]reflect.Type {
 		return f.(map[string]reflect.Type)
 	}
 	f := make(map[string]reflect.Type, t.NumField())
-	for i := range t.NumField() {
-		if sf := t.Field(i); sf.IsExported() {
+	for _, sf := range reflect.VisibleFields(t) {
+		if sf.IsExported() && !sf.Anonymous {
 			f[sf.Name] = sf.Type
 		}
 	}

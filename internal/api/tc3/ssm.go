@@ -15,7 +15,7 @@ import (
 // yet answer UnsupportedOperation rather than InvalidAction, so a client
 // can tell "not here yet" from a typo.
 var ssmActions = map[string]action{
-	"CreateSecret":         handle(createSecret),
+	"CreateSecret":         operationLevel(handle(createSecret)),
 	"GetSecretValue":       handle(getSecretValue),
 	"PutSecretValue":       handle(putSecretValue),
 	"UpdateSecret":         handle(updateSecret),
@@ -42,6 +42,15 @@ var ssmActions = map[string]action{
 	"DescribeAsyncRequestInfo":  notYet,
 	"CreateSSHKeyPairSecret":    notYet,
 	"GetSSHKeyPairValue":        notYet,
+}
+
+// operationLevel marks an action CAM authorizes on resource "*" only,
+// though it names a secret (spec §4.7).
+func operationLevel(a action) action {
+	return func(e *Edge, ctx context.Context, c *api.Call, body []byte) (any, error) {
+		c.OperationLevel = true
+		return a(e, ctx, c, body)
+	}
 }
 
 func notYet(e *Edge, ctx context.Context, c *api.Call, _ []byte) (any, error) {
@@ -73,6 +82,13 @@ func handle[R any, PR interface {
 			return nil, err
 		}
 		c.Resource = req.resource()
+		c.SecretName = c.Resource
+		if t, ok := any(req).(interface{ requestTags() map[string]string }); ok {
+			c.RequestTags = t.requestTags()
+		}
+		if p, ok := any(req).(interface{ prepare(c *api.Call) }); ok {
+			p.prepare(c) // names the resource for authorization
+		}
 		var res Res
 		err = e.Gate.Do(ctx, c, func(ctx context.Context, sc secrets.Scope) error {
 			var err error

@@ -302,3 +302,17 @@ func formatTime(t time.Time) string {
 	}
 	return t.UTC().Format(tencentTime)
 }
+
+// requestTags are the tags CreateSecret sets, for qcs:request_tag.
+func (r *createSecretRequest) requestTags() map[string]string {
+	if len(r.Tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(r.Tags))
+	for _, t := range r.Tags {
+		if t.TagKey != nil && t.TagValue != nil {
+			m[*t.TagKey] = *t.TagValue
+		}
+	}
+	return m
+}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 
-	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
 )
 
@@ -25,11 +24,22 @@ func (t *tx) InsertAccount(ctx context.Context, a *store.Account) error {
 	return dbError("sqlite.InsertAccount", err, "account")
 }
 
-const accessKeyCols = `id, account, principal, sealed, status, created_at, last_used_at`
+// Accounts lists every account, oldest first (ties by id). Failures are
+// fault errors.
+func (t *tx) Accounts(ctx context.Context) ([]*store.Account, error) {
+	out, err := queryAll(ctx, t, func(row scanner) (*store.Account, error) {
+		a := &store.Account{}
+		return a, row.Scan(&a.ID, &a.Name, timeCol{&a.CreatedAt})
+	}, `SELECT id, name, created_at FROM accounts ORDER BY created_at, id`)
+	return out, dbError("sqlite.Accounts", err, "account")
+}
+
+const accessKeyCols = `id, account, principal, sealed, status, description,
+	created_at, last_used_at`
 
 func scanAccessKey(row scanner) (*store.AccessKey, error) {
 	k := &store.AccessKey{}
-	err := row.Scan(&k.ID, &k.Account, &k.Principal, &k.Sealed, &k.Status,
+	err := row.Scan(&k.ID, &k.Account, &k.Principal, &k.Sealed, &k.Status, &k.Description,
 		timeCol{&k.CreatedAt}, timeCol{&k.LastUsedAt})
 	if err != nil {
 		return nil, err
@@ -50,25 +60,24 @@ func (t *tx) AccessKey(ctx context.Context, id string) (*store.AccessKey, error)
 // InsertAccessKey stores a new access key; Exists when the id is taken.
 func (t *tx) InsertAccessKey(ctx context.Context, k *store.AccessKey) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO access_keys (`+accessKeyCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID, k.Account, k.Principal, blob(k.Sealed),
-		string(k.Status), millis(k.CreatedAt), millis(k.LastUsedAt))
+		VALUES (`+placeholders(8)+`)`, k.ID, k.Account, k.Principal, blob(k.Sealed),
+		string(k.Status), k.Description, millis(k.CreatedAt), millis(k.LastUsedAt))
 	return dbError("sqlite.InsertAccessKey", err, "access key")
 }
 
-// UpdateAccessKey replaces an access key's status and last-used time;
-// NotFound when there is no such key.
+// UpdateAccessKey replaces an access key's status, description and
+// last-used time; NotFound when there is no such key.
 func (t *tx) UpdateAccessKey(ctx context.Context, k *store.AccessKey) error {
-	const op = "sqlite.UpdateAccessKey"
 	n, err := affected(t.tx.ExecContext(ctx,
-		`UPDATE access_keys SET status = ?, last_used_at = ? WHERE id = ?`,
-		string(k.Status), millis(k.LastUsedAt), k.ID))
-	if err != nil {
-		return dbError(op, err, "access key")
-	}
-	if n == 0 {
-		return fault.E(op, fault.NotFound, "access key not found")
-	}
-	return nil
+		`UPDATE access_keys SET status = ?, description = ?, last_used_at = ? WHERE id = ?`,
+		string(k.Status), k.Description, millis(k.LastUsedAt), k.ID))
+	return gone("sqlite.UpdateAccessKey", n, err, "access key")
+}
+
+// DeleteAccessKey removes an access key; NotFound when there is none.
+func (t *tx) DeleteAccessKey(ctx context.Context, id string) error {
+	n, err := affected(t.tx.ExecContext(ctx, `DELETE FROM access_keys WHERE id = ?`, id))
+	return gone("sqlite.DeleteAccessKey", n, err, "access key")
 }
 
 // AccessKeys lists the access keys of a principal, oldest first (ties by
