@@ -67,7 +67,7 @@ func newAccountCmd() *cobra.Command {
 		},
 	}
 	for _, c := range []*cobra.Command{create, list} {
-		c.Flags().StringVar(&dir, "data-dir", "./coffer-data", "the server's data directory")
+		c.Flags().StringVar(&dir, "data", "./coffer-data", "the server's data directory")
 		c.Flags().StringVarP(&output, "output", "o", "table", "table or json")
 	}
 	cmd.AddCommand(create, list)

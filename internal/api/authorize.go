@@ -173,6 +173,7 @@ func (g *Gate) conditionContext(c *Call) map[string][]string {
 		"aws:CurrentTime":      {g.now().Format(time.RFC3339)},
 		"aws:SecureTransport":  {secure},
 		"aws:PrincipalAccount": {c.Principal.Account},
+		"aws:username":         {c.Principal.Name},
 	}
 }
 
