@@ -58,6 +58,7 @@ stored (the secret half encrypted) and printed once.`,
 	f.StringVar(&cfg.DataDir, "data", "./coffer-data", "data directory: database, root key file, generated TLS files")
 	f.StringArrayVar(&cfg.Regions, "region", nil, "region to serve (repeatable; the first is the default; default "+server.DefaultRegion+")")
 	f.BoolVar(&cfg.Dev, "dev", false, "development mode: plain HTTP on loopback only, any region served")
+	f.StringVar(&cfg.RootKey, "root-key", "", "root-key provider spec: file:PATH, pkcs11:…, awskms:…, tencentkms:… (docs/keys.md); default the key file in the data directory")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	f.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "require client certificates signed by this CA (PEM)")

@@ -28,9 +28,20 @@ type Keyring struct {
 	// OnLookup, when set, is told whether each look-up of CMK material
 	// was served from the cache.
 	OnLookup func(hit bool)
+	// MaterialTTL bounds how long unwrapped CMK material stays in memory
+	// before the root key must unwrap it again; 0 means DefaultMaterialTTL.
+	MaterialTTL time.Duration
 
 	mu    sync.RWMutex
-	cache map[materialID][]byte
+	cache map[materialID]cached
+}
+
+// DefaultMaterialTTL is how long unwrapped CMK material is kept by default.
+const DefaultMaterialTTL = time.Hour
+
+type cached struct {
+	b     []byte
+	until time.Time
 }
 
 type materialID struct {
@@ -149,13 +160,14 @@ func usable(op string, k *store.Key) error {
 func (r *Keyring) material(ctx context.Context, k *store.Key, m store.KeyMaterial) ([]byte, error) {
 	id := materialID{k.ID, m.Version}
 	r.mu.RLock()
-	b, ok := r.cache[id]
+	c, ok := r.cache[id]
 	r.mu.RUnlock()
+	ok = ok && time.Now().Before(c.until)
 	if r.OnLookup != nil {
 		r.OnLookup(ok)
 	}
 	if ok {
-		return b, nil
+		return c.b, nil
 	}
 	b, err := r.Root.Unwrap(ctx, m.Wrapped, materialAAD(k, m.Version))
 	if err != nil {
@@ -165,13 +177,25 @@ func (r *Keyring) material(ctx context.Context, k *store.Key, m store.KeyMateria
 	return b, nil
 }
 
+// remember caches material until its TTL passes. Expired entries are
+// dropped (not zeroed: a reader may still hold the slice) as new ones come.
 func (r *Keyring) remember(id materialID, b []byte) {
+	ttl := r.MaterialTTL
+	if ttl <= 0 {
+		ttl = DefaultMaterialTTL
+	}
+	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.cache == nil {
-		r.cache = make(map[materialID][]byte)
+		r.cache = make(map[materialID]cached)
 	}
-	r.cache[id] = b
+	for k, c := range r.cache {
+		if now.After(c.until) {
+			delete(r.cache, k)
+		}
+	}
+	r.cache[id] = cached{b: b, until: now.Add(ttl)}
 }
 
 // AAD joins parts into additional authenticated data, each part length-prefixed
@@ -191,4 +215,95 @@ func materialAAD(k *store.Key, version int) []byte {
 
 func dataKeyAAD(keyID string, version int) []byte {
 	return AAD("coffer/dek", keyID, fmt.Sprint(version))
+}
+
+// Encrypt seals plaintext directly under k's current version (KMS
+// Encrypt): no data key, for small values. It returns the version used.
+func (r *Keyring) Encrypt(ctx context.Context, k *store.Key, plaintext, aad []byte) (int, []byte, error) {
+	const op = "keys.Encrypt"
+	if err := usable(op, k); err != nil {
+		return 0, nil, err
+	}
+	cur := k.Material[len(k.Material)-1]
+	material, err := r.material(ctx, k, cur)
+	if err != nil {
+		return 0, nil, err
+	}
+	ct, err := aead.Seal(material, plaintext, directAAD(k.ID, cur.Version, aad))
+	if err != nil {
+		return 0, nil, fault.Wrap(op, fault.Internal, "cannot encrypt", err)
+	}
+	return cur.Version, ct, nil
+}
+
+// Decrypt opens what Encrypt sealed with version of k. It returns
+// fault.KeyUnavailable when k is not enabled, lacks the version, or the
+// ciphertext or aad does not authenticate.
+func (r *Keyring) Decrypt(ctx context.Context, k *store.Key, version int, ct, aad []byte) ([]byte, error) {
+	const op = "keys.Decrypt"
+	if err := usable(op, k); err != nil {
+		return nil, err
+	}
+	if version < 1 || version > len(k.Material) {
+		return nil, fault.E(op, fault.KeyUnavailable, "the key version that sealed this value is not available")
+	}
+	material, err := r.material(ctx, k, k.Material[version-1])
+	if err != nil {
+		return nil, err
+	}
+	pt, err := aead.Open(material, ct, directAAD(k.ID, version, aad))
+	if err != nil {
+		return nil, fault.Wrap(op, fault.KeyUnavailable, "the ciphertext does not authenticate under this key and encryption context", err)
+	}
+	return pt, nil
+}
+
+// Rewrap moves a sealed value's data key to k's current version without
+// touching the value itself. A value already under the current version is
+// returned as it is.
+func (r *Keyring) Rewrap(ctx context.Context, k *store.Key, s Sealed) (Sealed, error) {
+	const op = "keys.Rewrap"
+	if err := usable(op, k); err != nil {
+		return Sealed{}, err
+	}
+	cur := k.Material[len(k.Material)-1]
+	if s.KeyVersion == cur.Version {
+		return s, nil
+	}
+	if s.KeyID != k.ID || s.KeyVersion < 1 || s.KeyVersion > len(k.Material) {
+		return Sealed{}, fault.E(op, fault.KeyUnavailable, "the key version that sealed this value is not available")
+	}
+	old, err := r.material(ctx, k, k.Material[s.KeyVersion-1])
+	if err != nil {
+		return Sealed{}, err
+	}
+	dek, err := aead.Open(old, s.WrappedKey, dataKeyAAD(k.ID, s.KeyVersion))
+	if err != nil {
+		return Sealed{}, fault.Wrap(op, fault.KeyUnavailable, "cannot unwrap data key", err)
+	}
+	defer clear(dek)
+	material, err := r.material(ctx, k, cur)
+	if err != nil {
+		return Sealed{}, err
+	}
+	wrapped, err := aead.Seal(material, dek, dataKeyAAD(k.ID, cur.Version))
+	if err != nil {
+		return Sealed{}, fault.Wrap(op, fault.Internal, "cannot wrap data key", err)
+	}
+	return Sealed{Ciphertext: s.Ciphertext, WrappedKey: wrapped, KeyID: k.ID, KeyVersion: cur.Version}, nil
+}
+
+// Forget drops a key's cached material: after crypto-shredding.
+func (r *Keyring) Forget(keyID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id := range r.cache {
+		if id.key == keyID {
+			delete(r.cache, id)
+		}
+	}
+}
+
+func directAAD(keyID string, version int, aad []byte) []byte {
+	return AAD("coffer/kms-direct", keyID, fmt.Sprint(version), string(aad))
 }

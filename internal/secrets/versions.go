@@ -434,3 +434,15 @@ func (s *Service) Meta(ctx context.Context, sc Scope, name string) (*Secret, err
 	})
 	return sec, err
 }
+
+// Key returns a CMK of the scope by id, with its state: what a secret's
+// description shows of its key (DEFAULT or CUSTOMER, crypto-shredded).
+func (s *Service) Key(ctx context.Context, sc Scope, keyID string) (*store.Key, error) {
+	var k *store.Key
+	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
+		var err error
+		k, err = tx.Key(ctx, sc.Account, sc.Region, keyID)
+		return err
+	})
+	return k, err
+}

@@ -123,6 +123,28 @@ var tencentCoverage = []auditCase{
 	{"cam", "DeleteRole", map[string]any{"RoleName": "cov-r"}, "cov-r", "", false},
 	{"cam", "DeletePolicy", map[string]any{"PolicyId": []int{1}}, "", "", true},
 	{"cam", "DeleteUser", map[string]any{"Name": "cov-u", "Force": 1}, "cov-u", "", false},
+
+	{"kms", "CreateKey", map[string]any{"Alias": "cov-k", "Description": "d"}, "cov-k", "", false},
+	{"kms", "DescribeKey", map[string]any{"KeyId": "cov-k"}, "cov-k", "", false},
+	{"kms", "DescribeKeys", map[string]any{"KeyIds": []string{"cov-k"}}, "", "", false},
+	{"kms", "ListKeys", map[string]any{}, "", "", false},
+	{"kms", "ListKeyDetail", map[string]any{}, "", "", false},
+	{"kms", "UpdateAlias", map[string]any{"KeyId": "cov-k", "Alias": "cov-k2"}, "cov-k", "", false},
+	{"kms", "UpdateKeyDescription", map[string]any{"KeyId": "cov-k2", "Description": "d2"}, "cov-k2", "", false},
+	{"kms", "Encrypt", map[string]any{"KeyId": "cov-k2", "Plaintext": "Y292LXZhbHVl"}, "cov-k2", "", false},
+	{"kms", "Decrypt", map[string]any{"CiphertextBlob": "bm90LWEtYmxvYg=="}, "", "", true},
+	{"kms", "ReEncrypt", map[string]any{"CiphertextBlob": "bm90LWEtYmxvYg=="}, "", "", true},
+	{"kms", "GenerateDataKey", map[string]any{"KeyId": "cov-k2", "KeySpec": "AES_256"}, "cov-k2", "", false},
+	{"kms", "GenerateRandom", map[string]any{"NumberOfBytes": 16}, "", "", false},
+	{"kms", "EnableKeyRotation", map[string]any{"KeyId": "cov-k2"}, "cov-k2", "", false},
+	{"kms", "GetKeyRotationStatus", map[string]any{"KeyId": "cov-k2"}, "cov-k2", "", false},
+	{"kms", "RotateKeyOnDemand", map[string]any{"KeyId": "cov-k2"}, "cov-k2", "", false},
+	{"kms", "DisableKeyRotation", map[string]any{"KeyId": "cov-k2"}, "cov-k2", "", false},
+	{"kms", "DisableKey", map[string]any{"KeyId": "cov-k2"}, "cov-k2", "", false},
+	{"kms", "EnableKey", map[string]any{"KeyId": "cov-k2"}, "cov-k2", "", false},
+	{"kms", "ScheduleKeyDeletion", map[string]any{"KeyId": "cov-k2", "PendingWindowInDays": 7}, "cov-k2", "", true},
+	{"kms", "CancelKeyDeletion", map[string]any{"KeyId": "cov-k2"}, "cov-k2", "", true},
+	{"kms", "GetServiceStatus", map[string]any{}, "", "", false},
 }
 
 // Policies the CAM coverage cases use.
@@ -133,7 +155,7 @@ const (
 )
 
 // tencentVersions are the API versions of the Tencent products served.
-var tencentVersions = map[string]string{"ssm": "2019-09-23", "cloudaudit": "2019-03-19", "cam": "2019-01-16", "sts": "2018-08-13"}
+var tencentVersions = map[string]string{"ssm": "2019-09-23", "cloudaudit": "2019-03-19", "cam": "2019-01-16", "sts": "2018-08-13", "kms": "2019-01-18"}
 
 var awsCoverage = []auditCase{
 	{"secretsmanager", "CreateSecret", map[string]any{"Name": "cov-a", "SecretString": covValue1, "ClientRequestToken": covToken1}, "cov-a", covToken1, false},

@@ -136,7 +136,8 @@ func refusedBeforeGate(code string) bool {
 
 func invalidInput(code string) bool {
 	switch code {
-	case "InvalidParameterValue", "InvalidParameter", "MissingParameter", "ValidationException", "InvalidParameterException":
+	case "InvalidParameterValue", "InvalidParameter", "MissingParameter", "ValidationException", "InvalidParameterException",
+		"InvalidParameterValue.InvalidCiphertext":
 		return true
 	}
 	return false

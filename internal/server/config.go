@@ -39,6 +39,10 @@ type Config struct {
 	AuditExportMaxFiles     int           // rotated export files kept; 0 for audit.DefaultMaxFiles
 	UsageInterval           time.Duration // how often usage is rolled up from the audit log; usage.DefaultInterval when 0
 
+	// RootKey selects the root-key provider by spec (docs/keys.md):
+	// file:PATH, pkcs11:…, awskms:…, tencentkms:…; "" means the key file
+	// root.key in DataDir.
+	RootKey string
 	// RootWrap, when set, wraps the root-key provider (an HSM client, or a
 	// test's fault injector).
 	RootWrap func(root.Provider) root.Provider

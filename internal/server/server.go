@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	rootopen "github.com/coffer-secrets/coffer/internal/keys/root/open"
+	"github.com/coffer-secrets/coffer/internal/kms"
 	"io/fs"
 	"net"
 	"net/http"
@@ -36,6 +38,7 @@ type Server struct {
 	root    root.Provider
 	Secrets *secrets.Service
 	IAM     *iam.Service
+	KMS     *kms.Service
 	Gate    *api.Gate
 
 	AuditLog *audit.Log
@@ -75,7 +78,15 @@ func (s *Server) open(ctx context.Context) error {
 	// without its key is a restore gone wrong, not a first start.
 	_, err := os.Stat(s.cfg.path("coffer.db"))
 	firstStart := errors.Is(err, fs.ErrNotExist)
-	if s.root, err = keyfile.Open(s.cfg.path("root.key"), firstStart); err != nil {
+	if s.cfg.RootKey != "" {
+		spec, err := rootopen.ParseSpec(s.cfg.RootKey)
+		if err != nil {
+			return err
+		}
+		if s.root, err = rootopen.Open(ctx, spec); err != nil {
+			return fmt.Errorf("open the root key (%s): %w", spec, err)
+		}
+	} else if s.root, err = keyfile.Open(s.cfg.path("root.key"), firstStart); err != nil {
 		if !firstStart && errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("the root key file is missing: restore %s from its backup (the database cannot be read without it): %w", s.cfg.path("root.key"), err)
 		}
@@ -112,6 +123,7 @@ func (s *Server) wire() {
 	s.metrics.AuditQueue(s.auditWriter.Queued)
 	s.Secrets = &secrets.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock}
 	s.IAM = &iam.Service{Store: s.store, Root: s.root, Clock: s.cfg.Clock, OnLookup: s.metrics.Cache(metrics.CacheCredentials)}
+	s.KMS = &kms.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock}
 	s.Gate = &api.Gate{
 		IAM: s.IAM, Secrets: s.Secrets, Regions: s.cfg.Regions, AnyRegion: s.cfg.Dev, Log: s.cfg.Log,
 		Audit: s.auditWriter, Redactor: &audit.Redactor{Key: s.auditKeys.HMAC}, Clock: s.cfg.Clock,
@@ -123,7 +135,7 @@ func (s *Server) wire() {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	s.routeMetrics(mux)
 	mux.Handle("/", edges{
-		tencent: &tc3.Edge{Gate: s.Gate, Clock: s.cfg.Clock},
+		tencent: &tc3.Edge{Gate: s.Gate, KMS: s.KMS, Clock: s.cfg.Clock},
 		aws:     &awsjson.Edge{Gate: s.Gate, Clock: s.cfg.Clock},
 	})
 	s.http = s.cfg.Limits.httpServer(mux)
@@ -227,9 +239,29 @@ func (s *Server) sweep(ctx context.Context) {
 	}
 }
 
-// SweepNow purges every secret whose deletion time has come.
+// SweepNow purges every secret whose deletion time has come, destroys
+// the material of keys whose deletion time has come, rotates keys that are
+// due, and re-wraps data keys under their key's newest version.
 func (s *Server) SweepNow(ctx context.Context) {
 	const batch = 100
+	if n, err := s.KMS.Sweep(ctx, batch); err != nil {
+		s.cfg.Log.Error("key sweep", "error", err)
+	} else if n > 0 {
+		s.cfg.Log.Info("key sweep", "keys", n)
+	}
+	for ctx.Err() == nil {
+		n, err := s.KMS.Rewrap(ctx, 1000)
+		if err != nil {
+			s.cfg.Log.Error("key re-wrap", "error", err)
+			break
+		}
+		if n > 0 {
+			s.cfg.Log.Info("key re-wrap", "versions", n)
+		}
+		if n < 1000 {
+			break
+		}
+	}
 	for ctx.Err() == nil {
 		n, err := s.Secrets.Sweep(ctx, batch)
 		if err != nil {

@@ -90,7 +90,19 @@ const (
 	KeyEnabled         KeyState = "Enabled"
 	KeyDisabled        KeyState = "Disabled"
 	KeyPendingDeletion KeyState = "PendingDelete"
+	// KeyDeleted is a key whose deletion window passed: its material is
+	// destroyed (Material is empty) and what it sealed is unreadable for
+	// good. The record stays so secrets can say why.
+	KeyDeleted KeyState = "Deleted"
 )
+
+// KeyRotation is a CMK's rotation schedule.
+type KeyRotation struct {
+	Enabled bool
+	Days    int       // interval between rotations
+	Next    time.Time // next scheduled rotation; zero when none
+	Last    time.Time // last rotation; zero when never
+}
 
 // KeyMaterial is one version of a CMK, wrapped by the root key.
 type KeyMaterial struct {
@@ -111,6 +123,7 @@ type Key struct {
 	DeleteAt    time.Time
 	CreatedAt   time.Time
 	Material    []KeyMaterial // oldest first; the last is current
+	Rotation    KeyRotation
 	Revision    int64
 }
 

@@ -87,6 +87,19 @@ type SecretTx interface {
 	UpdateVersion(ctx context.Context, v *Version) error
 	// DeleteVersion removes one version.
 	DeleteVersion(ctx context.Context, secretID, versionID string) error
+	// VersionsByKey returns up to limit versions whose data key is wrapped
+	// by CMK keyID at a version below belowVersion, in (SecretID, ID)
+	// order after the position (afterSecret, afterVersion) ("" starts at
+	// the beginning), for re-wrapping.
+	VersionsByKey(ctx context.Context, keyID string, belowVersion int, afterSecret, afterVersion string, limit int) ([]*Version, error)
+	// RewrapVersion replaces only a version's wrapped data key and CMK
+	// version, if the stored CMK version is still fromKeyVersion: Conflict
+	// otherwise, NotFound when the version is gone. Stages and value are
+	// untouched, so it never undoes a concurrent stage move.
+	RewrapVersion(ctx context.Context, v *Version, fromKeyVersion int) error
+	// CountVersionsByKey counts the versions wrapped by keyID, and those
+	// wrapped at a version below belowVersion.
+	CountVersionsByKey(ctx context.Context, keyID string, belowVersion int) (total, below int, err error)
 }
 
 // KeyTx reads and writes customer master keys.
@@ -101,6 +114,13 @@ type KeyTx interface {
 	UpdateKey(ctx context.Context, k *Key) error
 	// Keys lists an account's CMKs in a region, oldest first.
 	Keys(ctx context.Context, account, region string) ([]*Key, error)
+	// KeysDue returns up to limit keys, any account and region, that need
+	// the key sweeper: PendingDelete with DeleteAt at or before t, or
+	// rotation enabled with Rotation.Next at or before t; oldest first.
+	KeysDue(ctx context.Context, t time.Time, limit int) ([]*Key, error)
+	// AllKeys returns every key of every account, for re-wrapping under a
+	// new root key.
+	AllKeys(ctx context.Context) ([]*Key, error)
 }
 
 // AccountTx reads and writes accounts and access keys.

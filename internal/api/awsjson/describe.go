@@ -16,6 +16,7 @@ type secretEntry struct {
 	Name                   string
 	Description            string              `json:",omitempty"`
 	KmsKeyId               string              `json:",omitempty"`
+	KmsKeyState            string              `json:",omitempty"` // Coffer extension
 	LastChangedDate        *epoch              `json:",omitempty"`
 	LastAccessedDate       *epoch              `json:",omitempty"`
 	DeletedDate            *epoch              `json:",omitempty"`
@@ -25,9 +26,8 @@ type secretEntry struct {
 	CreatedDate            *epoch              `json:",omitempty"`
 }
 
-// entry describes sec and its versions as AWS does. Every key is an
-// account's default key until customer keys land (the key management
-// issue), so KmsKeyId, shown only for non-default keys, is omitted.
+// entry describes sec and its versions as AWS does. KmsKeyId is shown
+// only for a key other than the account's default (setKey).
 func entry(c *api.Call, sec *secrets.Secret, vs []*secrets.Version) secretEntry {
 	e := secretEntry{
 		ARN: ARN(c, sec), Name: sec.Name, Description: sec.Description,
@@ -55,5 +55,28 @@ func describeSecret(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call,
 		return nil, err
 	}
 	out := entry(c, sec, vs)
+	e.setKey(ctx, sc, &out, sec.KeyID, nil)
 	return &out, nil
+}
+
+// setKey shows a customer key's id, and (a Coffer extension) the key's
+// state when it is not Enabled: "Deleted" means the values are
+// crypto-shredded. memo, when not nil, remembers keys across a listing.
+func (e *Edge) setKey(ctx context.Context, sc secrets.Scope, out *secretEntry, keyID string, memo map[string]*store.Key) {
+	k, ok := memo[keyID]
+	if !ok {
+		k, _ = e.Gate.Secrets.Key(ctx, sc, keyID)
+		if memo != nil {
+			memo[keyID] = k
+		}
+	}
+	if k == nil {
+		return
+	}
+	if !k.Default {
+		out.KmsKeyId = k.ID
+	}
+	if k.State != store.KeyEnabled {
+		out.KmsKeyState = string(k.State)
+	}
 }

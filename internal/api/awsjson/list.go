@@ -100,8 +100,10 @@ func listSecrets(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r 
 		return nil, err
 	}
 	out := &listResponse{SecretList: make([]secretEntry, 0, len(page.Secrets)), NextToken: nextToken(page.Next, listing)}
+	memo := map[string]*store.Key{}
 	for _, sec := range page.Secrets {
 		en := entry(c, sec, page.Versions[sec.ID])
+		e.setKey(ctx, sc, &en, sec.KeyID, memo)
 		en.SecretVersionsToStages, en.VersionIdsToStages = en.VersionIdsToStages, nil
 		out.SecretList = append(out.SecretList, en)
 	}

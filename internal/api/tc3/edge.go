@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/coffer-secrets/coffer/internal/kms"
 	"io"
 	"net/http"
 	"slices"
@@ -26,6 +27,7 @@ const MaxBody = 256 << 10
 // Edge serves the Tencent API families.
 type Edge struct {
 	Gate  *api.Gate
+	KMS   *kms.Service     // customer master keys; nil serves no kms actions
 	Clock func() time.Time // nil means time.Now; injected by signature tests
 }
 
@@ -43,6 +45,7 @@ var products = map[string]product{
 	"cloudaudit": {version: "2019-03-19", actions: cloudauditActions},
 	"cam":        {version: "2019-01-16", actions: camActions},
 	"sts":        {version: "2018-08-13", actions: stsActions},
+	"kms":        {version: "2019-01-18", actions: kmsActions},
 }
 
 // ServeHTTP answers one request.

@@ -96,6 +96,9 @@ func codeOf(err error) (code, msg string) {
 	if c, ok := camReasonCodes[f.Reason]; ok {
 		return c, f.Msg
 	}
+	if c, ok := kmsReasonCodes[f.Reason]; ok {
+		return c, f.Msg
+	}
 	if c, ok := kindCodes[f.Kind]; ok {
 		return c, f.Msg
 	}

@@ -181,7 +181,9 @@ func describeSecret(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Call,
 		return nil, err
 	}
 	m := metadata(sec)
+	kind, state := e.keyKind(ctx, sc, sec.KeyID, nil)
 	return &describeSecretResponse{
+		KmsKeyType: kind, KmsKeyState: state,
 		SecretName: m.SecretName, Description: m.Description, KmsKeyId: m.KmsKeyId,
 		CreateUin: m.CreateUin, Status: m.Status, DeleteTime: m.DeleteTime, CreateTime: m.CreateTime,
 		SecretType: m.SecretType, ProductName: m.ProductName, ResourceID: m.ResourceID,
@@ -272,8 +274,6 @@ func metadata(sec *secrets.Secret) secretMetadata {
 	m := secretMetadata{
 		SecretName: sec.Name, Description: sec.Description, KmsKeyId: sec.KeyID,
 		CreateUin: uin, Status: string(sec.Status), DeleteTime: unix(sec.DeleteAt),
-		// Every key is an account default until customer keys land (the key
-		// management issue), so KmsKeyType is DEFAULT.
 		CreateTime: unix(sec.CreatedAt), KmsKeyType: "DEFAULT", SecretType: int64(sec.Type),
 		ProductName: product, AssociatedInstanceIDs: []string{}, ResourceID: sec.ResourceID,
 		RotationFrequency: int64(sec.Rotation.Days), NextRotationTime: unix(sec.Rotation.Next),
@@ -315,4 +315,24 @@ func (r *createSecretRequest) requestTags() map[string]string {
 		}
 	}
 	return m
+}
+
+// keyKind says whether a secret's CMK is the account's default key
+// (DEFAULT) or one the customer created (CUSTOMER), and the key's state.
+// memo, when not nil, remembers answers across a listing.
+func (e *Edge) keyKind(ctx context.Context, sc secrets.Scope, keyID string, memo map[string][2]string) (string, string) {
+	if v, ok := memo[keyID]; ok {
+		return v[0], v[1]
+	}
+	kind, state := "DEFAULT", ""
+	if k, err := e.Gate.Secrets.Key(ctx, sc, keyID); err == nil {
+		state = string(k.State)
+		if !k.Default {
+			kind = "CUSTOMER"
+		}
+	}
+	if memo != nil {
+		memo[keyID] = [2]string{kind, state}
+	}
+	return kind, state
 }

@@ -71,8 +71,11 @@ func listSecrets(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Call, r 
 		return nil, err
 	}
 	out := &listSecretsResponse{TotalCount: uint64(total), SecretMetadatas: make([]secretMetadata, 0, len(list))}
+	memo := map[string][2]string{}
 	for _, sec := range list {
-		out.SecretMetadatas = append(out.SecretMetadatas, metadata(sec))
+		m := metadata(sec)
+		m.KmsKeyType, _ = e.keyKind(ctx, sc, sec.KeyID, memo)
+		out.SecretMetadatas = append(out.SecretMetadatas, m)
 	}
 	return out, nil
 }

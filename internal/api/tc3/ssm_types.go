@@ -106,6 +106,11 @@ type describeSecretResponse struct {
 	TargetUinString       string
 	AccountInfoList       []secretAccountInfo
 	NextRotationTime      string
+	// Coffer extensions: the CMK's kind and state. KmsKeyState "Deleted"
+	// means the key's material was destroyed: the secret's values are
+	// crypto-shredded and cannot be read again.
+	KmsKeyType  string
+	KmsKeyState string
 }
 
 type secretAccountInfo struct {

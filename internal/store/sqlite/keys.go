@@ -2,18 +2,20 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
 )
 
 const keyCols = `id, account, region, alias, description, state, is_default,
-	delete_at, created_at, revision`
+	delete_at, created_at, revision, rotation_enabled, rotation_days, rotation_next, rotation_last`
 
 func scanKey(row scanner) (*store.Key, error) {
 	k := &store.Key{}
 	err := row.Scan(&k.ID, &k.Account, &k.Region, &k.Alias, &k.Description, &k.State,
-		&k.Default, timeCol{&k.DeleteAt}, timeCol{&k.CreatedAt}, &k.Revision)
+		&k.Default, timeCol{&k.DeleteAt}, timeCol{&k.CreatedAt}, &k.Revision,
+		&k.Rotation.Enabled, &k.Rotation.Days, timeCol{&k.Rotation.Next}, timeCol{&k.Rotation.Last})
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +53,10 @@ func (t *tx) KeyByAlias(ctx context.Context, account, region, alias string) (*st
 // alias in (account, region), or one of its material versions is taken.
 func (t *tx) InsertKey(ctx context.Context, k *store.Key) error {
 	err := t.atomic(ctx, func() error {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (`+placeholders(10)+`)`,
+		_, err := t.tx.ExecContext(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (`+placeholders(14)+`)`,
 			k.ID, k.Account, k.Region, k.Alias, k.Description, string(k.State), k.Default,
-			millis(k.DeleteAt), millis(k.CreatedAt), k.Revision)
+			millis(k.DeleteAt), millis(k.CreatedAt), k.Revision, k.Rotation.Enabled, k.Rotation.Days,
+			millis(k.Rotation.Next), millis(k.Rotation.Last))
 		if err != nil {
 			return err
 		}
@@ -72,9 +75,11 @@ func (t *tx) UpdateKey(ctx context.Context, k *store.Key) error {
 	err := t.atomic(ctx, func() error {
 		var err error
 		n, err = affected(t.tx.ExecContext(ctx, `UPDATE keys SET alias = ?, description = ?,
-			state = ?, is_default = ?, delete_at = ?, revision = revision + 1
+			state = ?, is_default = ?, delete_at = ?, rotation_enabled = ?, rotation_days = ?,
+			rotation_next = ?, rotation_last = ?, revision = revision + 1
 			WHERE id = ? AND revision = ?`,
-			k.Alias, k.Description, string(k.State), k.Default, millis(k.DeleteAt), k.ID, k.Revision))
+			k.Alias, k.Description, string(k.State), k.Default, millis(k.DeleteAt), k.Rotation.Enabled,
+			k.Rotation.Days, millis(k.Rotation.Next), millis(k.Rotation.Last), k.ID, k.Revision))
 		if err != nil || n == 0 {
 			return err
 		}
@@ -104,6 +109,53 @@ func (t *tx) Keys(ctx context.Context, account, region string) ([]*store.Key, er
 	for _, k := range keys {
 		if k.Material, err = t.material(ctx, k.ID); err != nil {
 			return nil, dbError(op, err, "key")
+		}
+	}
+	return keys, nil
+}
+
+// KeysDue returns keys whose deletion or rotation is due at t, oldest first.
+func (t *tx) KeysDue(ctx context.Context, at time.Time, limit int) ([]*store.Key, error) {
+	const op = "sqlite.KeysDue"
+	keys, err := t.keysWhere(ctx, `(state = 'PendingDelete' AND delete_at <= ?)
+		OR (rotation_enabled = 1 AND rotation_next IS NOT NULL AND rotation_next <= ?)
+		ORDER BY created_at, id LIMIT ?`, millis(at), millis(at), limit)
+	if err != nil {
+		return nil, dbError(op, err, "key")
+	}
+	return keys, nil
+}
+
+// AllKeys returns every key, oldest first.
+func (t *tx) AllKeys(ctx context.Context) ([]*store.Key, error) {
+	keys, err := t.keysWhere(ctx, `1 = 1 ORDER BY created_at, id`)
+	if err != nil {
+		return nil, dbError("sqlite.AllKeys", err, "key")
+	}
+	return keys, nil
+}
+
+func (t *tx) keysWhere(ctx context.Context, where string, args ...any) ([]*store.Key, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+keyCols+` FROM keys WHERE `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	var keys []*store.Key
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if k.Material, err = t.material(ctx, k.ID); err != nil {
+			return nil, err
 		}
 	}
 	return keys, nil

@@ -231,3 +231,69 @@ func (t *tx) DeleteVersion(ctx context.Context, secretID, versionID string) erro
 	}
 	return nil
 }
+
+// VersionsByKey returns up to limit versions wrapped by keyID below
+// belowVersion, after (afterSecret, afterVersion) in (secret_id,
+// version_id) order, with their stages.
+func (t *tx) VersionsByKey(ctx context.Context, keyID string, belowVersion int, afterSecret, afterVersion string, limit int) ([]*store.Version, error) {
+	const op = "sqlite.VersionsByKey"
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+versionCols+` FROM versions
+		WHERE key_id = ? AND key_version < ? AND (secret_id, version_id) > (?, ?)
+		ORDER BY secret_id, version_id LIMIT ?`, keyID, belowVersion, afterSecret, afterVersion, limit)
+	if err != nil {
+		return nil, dbError(op, err, "version")
+	}
+	var out []*store.Version
+	for rows.Next() {
+		v, err := scanVersion(rows)
+		if err != nil {
+			rows.Close()
+			return nil, dbError(op, err, "version")
+		}
+		out = append(out, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, dbError(op, err, "version")
+	}
+	for _, v := range out {
+		stages, err := t.stages(ctx, `secret_id = ? AND version_id = ?`, v.SecretID, v.ID)
+		if err != nil {
+			return nil, dbError(op, err, "version")
+		}
+		v.Stages = stages[v.ID]
+	}
+	return out, nil
+}
+
+// CountVersionsByKey counts the versions keyID wraps, and those below belowVersion.
+func (t *tx) CountVersionsByKey(ctx context.Context, keyID string, belowVersion int) (int, int, error) {
+	var total, below int
+	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(key_version < ?), 0) FROM versions WHERE key_id = ?`,
+		belowVersion, keyID).Scan(&total, &below)
+	if err != nil {
+		return 0, 0, dbError("sqlite.CountVersionsByKey", err, "version")
+	}
+	return total, below, nil
+}
+
+// RewrapVersion replaces a version's wrapped key if its CMK version is
+// still fromKeyVersion.
+func (t *tx) RewrapVersion(ctx context.Context, v *store.Version, fromKeyVersion int) error {
+	const op = "sqlite.RewrapVersion"
+	n, err := affected(t.tx.ExecContext(ctx, `UPDATE versions SET wrapped_key = ?, key_version = ?
+		WHERE secret_id = ? AND version_id = ? AND key_version = ?`,
+		blob(v.WrappedKey), v.KeyVersion, v.SecretID, v.ID, fromKeyVersion))
+	if err != nil {
+		return dbError(op, err, "version")
+	}
+	if n == 0 {
+		var one int
+		err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM versions WHERE secret_id = ? AND version_id = ?`, v.SecretID, v.ID).Scan(&one)
+		if err != nil {
+			return dbError(op, err, "version")
+		}
+		return fault.E(op, fault.Conflict, "the version was re-wrapped or resealed meanwhile")
+	}
+	return nil
+}

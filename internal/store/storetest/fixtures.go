@@ -79,6 +79,7 @@ func newKey(id, alias string) *store.Key {
 			{Version: 1, Wrapped: []byte{9, 8, 7, 0}, CreatedAt: at(0)},
 			{Version: 2, Wrapped: []byte{6, 5, 4}, CreatedAt: at(30)},
 		},
+		Rotation: store.KeyRotation{Enabled: true, Days: 90, Next: at(120), Last: at(30)},
 		Revision: 1,
 	}
 }

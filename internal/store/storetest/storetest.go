@@ -49,6 +49,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Key/Exists", testKeyExists},
 		{"Key/Update", testKeyUpdate},
 		{"Key/List", testKeyList},
+		{"Key/Rotation", testKeyRotationFields},
+		{"Key/Due", testKeysDue},
+		{"Key/All", testAllKeys},
+		{"Key/Versions", testVersionsByKey},
 		{"Account", testAccount},
 		{"AccessKey/RoundTrip", testAccessKey},
 		{"AccessKey/List", testAccessKeyList},
@@ -213,6 +217,7 @@ func stageSet(stages []string) []string {
 func normKey(k *store.Key) store.Key {
 	c := *k
 	c.DeleteAt, c.CreatedAt = ms(c.DeleteAt), ms(c.CreatedAt)
+	c.Rotation.Next, c.Rotation.Last = ms(c.Rotation.Next), ms(c.Rotation.Last)
 	c.Material = nil
 	for _, m := range k.Material {
 		c.Material = append(c.Material, store.KeyMaterial{

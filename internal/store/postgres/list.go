@@ -1,0 +1,204 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+// ListSecrets returns one page of the secrets in (q.Account, q.Region) that
+// match q, and the number of matches before paging (-1 with q.NoTotal; the
+// count ignores q.After). The order is q.SortBy then Name, both descending
+// unless q.Asc; with a Search and no After, the secret whose name equals it
+// comes first. It returns a fault.Invalid error for an unknown SortBy;
+// other failures are fault errors.
+func (t *tx) ListSecrets(ctx context.Context, q store.SecretQuery) ([]*store.Secret, int, error) {
+	const op = "postgres.ListSecrets"
+	key, ok := sortKeys[q.SortBy]
+	if !ok {
+		return nil, 0, fault.E(op, fault.Invalid, "unknown sort order")
+	}
+	// The count and the page go in one round trip.
+	total := -1
+	var page []*store.Secret
+	b := &pgx.Batch{}
+	if !q.NoTotal {
+		where, args := secretFilter(q)
+		b.Queue(`SELECT count(*) FROM secrets s WHERE `+where, args...).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+	}
+	query, args := pageQuery(key, q)
+	b.Queue(query, args...).Query(func(rows pgx.Rows) error {
+		var err error
+		page, err = collectSecrets(rows)
+		return err
+	})
+	if err := t.conn.SendBatch(ctx, b).Close(); err != nil {
+		return nil, 0, dbError(op, err, "secret")
+	}
+	return page, total, nil
+}
+
+func collectSecrets(rows pgx.Rows) ([]*store.Secret, error) {
+	defer rows.Close()
+	var out []*store.Secret
+	for rows.Next() {
+		s, err := scanSecret(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// params numbers the arguments of a query as it is built.
+type params []any
+
+// add appends v and returns its placeholder.
+func (p *params) add(v any) string {
+	*p = append(*p, v)
+	return "$" + strconv.Itoa(len(*p))
+}
+
+// pageQuery returns the SELECT of one page of q, sorted by key, and its
+// arguments.
+func pageQuery(key string, q store.SecretQuery) (string, []any) {
+	where, args := secretFilter(q)
+	p := params(args)
+	if q.After != nil {
+		where += afterCursor(&p, key, q.Asc, q.After)
+	}
+	order := secretOrder(&p, key, q)
+	var limit any // NULL: no limit
+	if q.Limit > 0 {
+		limit = q.Limit
+	}
+	// The page is cut before its tags are read: PostgreSQL computes the
+	// select list of the rows an OFFSET skips too. The outer ORDER BY
+	// restates the order, which a subquery does not promise to keep; it
+	// sorts one page.
+	page := `(SELECT * FROM secrets WHERE ` + where + order +
+		` LIMIT ` + p.add(limit) + ` OFFSET ` + p.add(max(q.Offset, 0)) + `) s`
+	return secretProjection + ` FROM ` + page + order, p
+}
+
+// sortKeys maps each order to the SQL expression it sorts by before Name,
+// "" for Name alone. A time key maps NULL (the zero time) to the zero
+// time's unix milliseconds, so it sorts first as the zero time does and
+// compares like any other value in a keyset condition. Each expression is
+// the one indexed by migration 0001, which TestPlans checks: change both
+// or neither.
+var sortKeys = map[store.SortKey]string{
+	store.SortCreated:  `COALESCE(created_at, -62135596800000)`,
+	store.SortChanged:  `COALESCE(updated_at, -62135596800000)`,
+	store.SortAccessed: `COALESCE(accessed_at, -62135596800000)`,
+	store.SortName:     ``,
+}
+
+// afterCursor returns the condition that keeps the secrets strictly after c
+// in the order (key, name). A row comparison is one index condition:
+// PostgreSQL seeks to the cursor and reads on from there.
+func afterCursor(p *params, key string, asc bool, c *store.Cursor) string {
+	cmp := ` < `
+	if asc {
+		cmp = ` > `
+	}
+	if key == "" {
+		return ` AND name` + cmp + p.add(c.Name)
+	}
+	// The zero time's UnixMilli is the value its NULL sorts as.
+	return ` AND (` + key + `, name)` + cmp + `(` + p.add(c.Time.UnixMilli()) + `::bigint, ` + p.add(c.Name) + `)`
+}
+
+// secretFilter returns q's WHERE clause over "secrets s" and its arguments,
+// without q.After. Lists go as arrays, so the statement's text, which pgx
+// prepares once per connection, does not vary with their lengths.
+func secretFilter(q store.SecretQuery) (string, []any) {
+	var b strings.Builder
+	var p params
+	b.WriteString(`account = ` + p.add(q.Account) + ` AND region = ` + p.add(q.Region))
+	if q.Status != "" {
+		b.WriteString(` AND status = ` + p.add(string(q.Status)))
+	}
+	if q.NotStatus != "" {
+		b.WriteString(` AND status <> ` + p.add(string(q.NotStatus)))
+	}
+	if len(q.Types) > 0 {
+		types := make([]int32, len(q.Types))
+		for i, typ := range q.Types {
+			types[i] = int32(typ)
+		}
+		b.WriteString(` AND type = ANY(` + p.add(types) + `::integer[])`)
+	}
+	if q.Search != "" {
+		// strpos is case-sensitive and needs no escaping, unlike LIKE.
+		b.WriteString(` AND strpos(name, ` + p.add(q.Search) + `) > 0`)
+	}
+	for _, f := range q.Tags {
+		b.WriteString(` AND id IN (SELECT secret_id FROM secret_tags WHERE key = ` + p.add(f.Key))
+		if len(f.Values) > 0 {
+			b.WriteString(` AND value = ANY(` + p.add(f.Values) + `::text[])`)
+		}
+		b.WriteString(`)`)
+	}
+	return b.String(), p
+}
+
+// secretOrder returns the ORDER BY clause of key and q. Every term has one
+// direction, so the order's index serves it read forwards or backwards.
+// The exact-name-first rule of Search applies only without After: a keyset
+// position means nothing in an order that puts one secret out of place.
+func secretOrder(p *params, key string, q store.SecretQuery) string {
+	dir := ` DESC`
+	if q.Asc {
+		dir = ` ASC`
+	}
+	order := `name` + dir
+	if key != "" {
+		order = key + dir + `, ` + order
+	}
+	if q.Search == "" || q.After != nil {
+		return ` ORDER BY ` + order
+	}
+	return ` ORDER BY (name = ` + p.add(q.Search) + `) DESC, ` + order
+}
+
+// secretsDue reads the partial index secrets_due in its order. The status
+// is a literal, as the index's predicate says it, so the planner can match
+// them whatever the parameters.
+const secretsDue = secretSelect + ` WHERE status = 'PendingDelete' AND delete_at <= $1
+	ORDER BY delete_at, id LIMIT $2`
+
+// SecretsDue returns up to limit (all when limit <= 0) secrets pending
+// deletion whose DeleteAt is at or before at, in DeleteAt order, ties by id.
+// Failures are fault errors.
+func (t *tx) SecretsDue(ctx context.Context, at time.Time, limit int) ([]*store.Secret, error) {
+	var lim any // NULL: no limit
+	if limit > 0 {
+		lim = limit
+	}
+	out, err := t.querySecrets(ctx, secretsDue, millis(at), lim)
+	if err != nil {
+		return nil, dbError("postgres.SecretsDue", err, "secret")
+	}
+	return out, nil
+}
+
+// CountSecrets returns how many secrets (any status) an account holds in a
+// region. Failures are fault errors.
+func (t *tx) CountSecrets(ctx context.Context, account, region string) (int, error) {
+	var n int
+	err := t.conn.QueryRow(ctx,
+		`SELECT count(*) FROM secrets WHERE account = $1 AND region = $2`, account, region).Scan(&n)
+	if err != nil {
+		return 0, dbError("postgres.CountSecrets", err, "secret")
+	}
+	return n, nil
+}
