@@ -59,6 +59,8 @@ stored (the secret half encrypted) and printed once.`,
 	f.StringArrayVar(&cfg.Regions, "region", nil, "region to serve (repeatable; the first is the default; default "+server.DefaultRegion+")")
 	f.BoolVar(&cfg.Dev, "dev", false, "development mode: plain HTTP on loopback only, any region served")
 	f.StringVar(&cfg.RootKey, "root-key", "", "root-key provider spec: file:PATH, pkcs11:…, awskms:…, tencentkms:… (docs/keys.md); default the key file in the data directory")
+	f.StringVar(&cfg.Store, "store", "", "where data lives: empty for SQLite in the data directory, or postgres://USER@HOST:PORT/DB?… for a database several servers share (docs/operations.md)")
+	f.StringVar(&cfg.RootKeyPrevious, "root-key-previous", "", "the root key being rotated away from (spec as --root-key); used to unwrap until `coffer operator rekey` finishes")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	f.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "require client certificates signed by this CA (PEM)")

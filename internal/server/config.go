@@ -17,10 +17,17 @@ import (
 
 // Config is everything the server needs to start.
 type Config struct {
-	Listen  string   // host:port; port 0 picks a free one
-	DataDir string   // database, root key file and generated TLS files
-	Regions []string // served regions; the first is the default
-	Dev     bool     // plain HTTP on loopback, any region served
+	Listen  string // host:port; port 0 picks a free one
+	DataDir string // database, root key file and generated TLS files
+	// Store is where data lives: "" for the embedded SQLite database in
+	// DataDir, or postgres://… for a PostgreSQL database several servers
+	// share (see store/open).
+	Store string
+	// LeaseTTL is how long a server holds the lease on the background
+	// jobs that must run once in a cluster; 0 means 15 s.
+	LeaseTTL time.Duration
+	Regions  []string // served regions; the first is the default
+	Dev      bool     // plain HTTP on loopback, any region served
 
 	TLSCert, TLSKey string // PEM files; empty to generate a self-signed pair in DataDir
 	TLSClientCA     string // PEM CA bundle: clients must present a certificate it signed; empty for none
@@ -43,6 +50,10 @@ type Config struct {
 	// file:PATH, pkcs11:…, awskms:…, tencentkms:…; "" means the key file
 	// root.key in DataDir.
 	RootKey string
+	// RootKeyPrevious is the root key being rotated away from (a spec, as
+	// RootKey): unwrapping falls back to it until `coffer operator rekey`
+	// has re-wrapped everything under RootKey.
+	RootKeyPrevious string
 	// RootWrap, when set, wraps the root-key provider (an HSM client, or a
 	// test's fault injector).
 	RootWrap func(root.Provider) root.Provider

@@ -289,7 +289,7 @@ func TestKMSRotationRewrapUnderLoad(t *testing.T) {
 	wg.Wait()
 	s.SweepNow(ctx)
 	var st struct {
-		KeyRotationEnabled                                bool
+		KeyRotationEnabled                                 bool
 		KeyVersions, SecretVersions, SecretVersionsPending int
 	}
 	if err := tcSend(t, c, "kms", "GetKeyRotationStatus", map[string]any{"KeyId": k.KeyId}, &st); err != nil {

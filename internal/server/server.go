@@ -13,12 +13,14 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/api"
 	"github.com/coffer-secrets/coffer/internal/api/awsjson"
 	"github.com/coffer-secrets/coffer/internal/api/tc3"
 	"github.com/coffer-secrets/coffer/internal/audit"
+	"github.com/coffer-secrets/coffer/internal/cluster"
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/iam"
 	"github.com/coffer-secrets/coffer/internal/keys"
@@ -27,19 +29,24 @@ import (
 	"github.com/coffer-secrets/coffer/internal/metrics"
 	"github.com/coffer-secrets/coffer/internal/secrets"
 	"github.com/coffer-secrets/coffer/internal/store"
-	"github.com/coffer-secrets/coffer/internal/store/sqlite"
+	storeopen "github.com/coffer-secrets/coffer/internal/store/open"
 	"github.com/coffer-secrets/coffer/internal/usage"
 )
 
 // Server is a running Coffer.
 type Server struct {
-	cfg     Config
-	store   store.Store
-	root    root.Provider
-	Secrets *secrets.Service
-	IAM     *iam.Service
-	KMS     *kms.Service
-	Gate    *api.Gate
+	cfg   Config
+	store store.Store
+	root  root.Provider
+	// holder names this process in the cluster's leases; notifier tells
+	// the other servers of IAM changes and hears theirs.
+	holder   string
+	notifier cluster.Notifier
+	leading  atomic.Bool
+	Secrets  *secrets.Service
+	IAM      *iam.Service
+	KMS      *kms.Service
+	Gate     *api.Gate
 
 	AuditLog *audit.Log
 	// UsageRoller rolls the audit log up into hourly usage (docs/usage.md).
@@ -78,6 +85,11 @@ func (s *Server) open(ctx context.Context) error {
 	// without its key is a restore gone wrong, not a first start.
 	_, err := os.Stat(s.cfg.path("coffer.db"))
 	firstStart := errors.Is(err, fs.ErrNotExist)
+	if storeopen.IsPostgres(s.cfg.Store) {
+		// A shared database: the key file may be new on this server; a
+		// wrong one is caught by the key check below.
+		firstStart = true
+	}
 	if s.cfg.RootKey != "" {
 		spec, err := rootopen.ParseSpec(s.cfg.RootKey)
 		if err != nil {
@@ -92,12 +104,28 @@ func (s *Server) open(ctx context.Context) error {
 		}
 		return err
 	}
+	if s.cfg.RootKeyPrevious != "" {
+		spec, err := rootopen.ParseSpec(s.cfg.RootKeyPrevious)
+		if err != nil {
+			return fmt.Errorf("previous root key: %w", err)
+		}
+		prev, err := rootopen.Open(ctx, spec)
+		if err != nil {
+			return fmt.Errorf("open the previous root key (%s): %w", spec, err)
+		}
+		s.root = &root.Chain{Current: s.root, Previous: prev}
+	}
 	if s.cfg.RootWrap != nil {
 		s.root = s.cfg.RootWrap(s.root)
 	}
 	s.root = s.metrics.Root(s.root)
-	if s.store, err = sqlite.Open(ctx, s.cfg.path("coffer.db")); err != nil {
-		return fmt.Errorf("open store: %w", err)
+	if s.store, err = storeopen.Open(ctx, s.cfg.Store, s.cfg.DataDir); err != nil {
+		return fmt.Errorf("open store %s: %w", storeopen.Redact(s.cfg.Store), err)
+	}
+	s.holder = cluster.NewHolderID()
+	s.notifier = cluster.Local{}
+	if storeopen.IsPostgres(s.cfg.Store) {
+		s.notifier = &cluster.PG{DSN: s.cfg.Store, Holder: s.holder, Log: s.cfg.Log}
 	}
 	if err := checkRootKey(ctx, s.store, s.root); err != nil {
 		return err
@@ -122,7 +150,8 @@ func (s *Server) wire() {
 	s.auditWriter = &audit.Writer{Log: s.AuditLog, Observe: s.metrics.AuditCommit}
 	s.metrics.AuditQueue(s.auditWriter.Queued)
 	s.Secrets = &secrets.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock}
-	s.IAM = &iam.Service{Store: s.store, Root: s.root, Clock: s.cfg.Clock, OnLookup: s.metrics.Cache(metrics.CacheCredentials)}
+	s.IAM = &iam.Service{Store: s.store, Root: s.root, Clock: s.cfg.Clock, OnLookup: s.metrics.Cache(metrics.CacheCredentials),
+		OnChange: s.announce}
 	s.KMS = &kms.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock}
 	s.Gate = &api.Gate{
 		IAM: s.IAM, Secrets: s.Secrets, Regions: s.cfg.Regions, AnyRegion: s.cfg.Dev, Log: s.cfg.Log,
@@ -133,6 +162,7 @@ func (s *Server) wire() {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
 	s.routeMetrics(mux)
 	mux.Handle("/", edges{
 		tencent: &tc3.Edge{Gate: s.Gate, KMS: s.KMS, Clock: s.cfg.Clock},
@@ -197,9 +227,25 @@ func (s *Server) RootCredentials() iam.RootCredentials { return s.rootCred }
 func (s *Server) Serve(ctx context.Context, drain time.Duration) error {
 	var wg sync.WaitGroup
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
-	wg.Add(1)
-	go func() { defer wg.Done(); s.sweep(sweepCtx) }()
-	for _, run := range s.auditJobs() {
+	jobs := append([]func(context.Context){s.sweep}, s.auditJobs()...)
+	if storeopen.IsPostgres(s.cfg.Store) {
+		// Jobs that must run once in the cluster run on the lease holder.
+		ttl := s.cfg.LeaseTTL
+		if ttl <= 0 {
+			ttl = 15 * time.Second
+		}
+		leader := &cluster.Leader{
+			Lease: cluster.Lease{Store: s.store, Name: "jobs", Holder: s.holder, TTL: ttl},
+			Jobs:  jobs, Log: s.cfg.Log, OnChange: s.leading.Store,
+		}
+		jobs = []func(context.Context){leader.Run}
+	} else {
+		s.leading.Store(true)
+	}
+	jobs = append(jobs, func(ctx context.Context) {
+		s.notifier.Run(ctx, func(string) { s.IAM.Invalidate() })
+	})
+	for _, run := range jobs {
 		wg.Add(1)
 		go func() { defer wg.Done(); run(sweepCtx) }()
 	}
@@ -275,6 +321,51 @@ func (s *Server) SweepNow(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// announce tells the other servers that IAM changed, so they drop their
+// caches; it does not hold up the call that made the change.
+func (s *Server) announce() {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.notifier.Publish(ctx, "iam"); err != nil {
+			s.cfg.Log.Warn("announce an IAM change", "error", err.Error())
+		}
+	}()
+}
+
+// Leading reports whether this server runs the cluster's background jobs.
+func (s *Server) Leading() bool { return s.leading.Load() }
+
+// readyz answers 200 when the server can serve: the database answers (its
+// schema was checked at start) and the root key opens the key-check
+// value; 503 with the reason otherwise.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var check string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		check, err = tx.Meta(ctx, metaRootCheck)
+		return err
+	})
+	if err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready: the database does not answer\n"))
+		return
+	}
+	b, err := base64.StdEncoding.DecodeString(check)
+	if err == nil {
+		_, err = s.root.Unwrap(ctx, b, keys.AAD("coffer/root-check"))
+	}
+	if err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready: the root key is unavailable\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

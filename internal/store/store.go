@@ -138,6 +138,11 @@ type AccountTx interface {
 	UpdateAccessKey(ctx context.Context, k *AccessKey) error
 	// DeleteAccessKey removes an access key; NotFound when absent.
 	DeleteAccessKey(ctx context.Context, id string) error
+	// AllAccessKeys lists every access key of every account, by id.
+	AllAccessKeys(ctx context.Context) ([]*AccessKey, error)
+	// SetAccessKeySealed replaces an access key's sealed secret half (a
+	// root-key rotation); NotFound when absent.
+	SetAccessKeySealed(ctx context.Context, id string, sealed []byte) error
 	// AccessKeys lists the access keys of a principal, oldest first.
 	AccessKeys(ctx context.Context, account, principal string) ([]*AccessKey, error)
 }

@@ -91,3 +91,15 @@ func (t *tx) AccessKeys(ctx context.Context, account, principal string) ([]*stor
 		WHERE account = $1 AND principal = $2 ORDER BY created_at NULLS FIRST, id`, account, principal)
 	return out, dbError("postgres.AccessKeys", err, "access key")
 }
+
+// AllAccessKeys lists every access key, by id.
+func (t *tx) AllAccessKeys(ctx context.Context) ([]*store.AccessKey, error) {
+	out, err := queryAll(ctx, t, scanAccessKey, `SELECT `+accessKeyCols+` FROM access_keys ORDER BY id COLLATE "C"`)
+	return out, dbError("postgres.AllAccessKeys", err, "access key")
+}
+
+// SetAccessKeySealed replaces an access key's sealed secret half.
+func (t *tx) SetAccessKeySealed(ctx context.Context, id string, sealed []byte) error {
+	n, err := t.exec(ctx, `UPDATE access_keys SET sealed = $2 WHERE id = $1`, id, sealed)
+	return gone("postgres.SetAccessKeySealed", n, err, "access key")
+}

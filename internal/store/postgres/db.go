@@ -163,6 +163,11 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
 func (db *DB) run(ctx context.Context, op, begin, end string, fn func(store.Tx) error) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
+		if ctx.Err() == nil {
+			// No connection to be had, whatever the server said (it may
+			// refuse sessions while it restarts): unavailable.
+			return fault.Wrap(op, fault.Unavailable, "store unavailable", err)
+		}
 		return dbError(op, err, "")
 	}
 	// Release destroys a connection still in a transaction (a failed

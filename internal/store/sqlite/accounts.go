@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 
+	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
 )
 
@@ -102,4 +103,39 @@ func (t *tx) AccessKeys(ctx context.Context, account, principal string) ([]*stor
 		return nil, dbError(op, err, "access key")
 	}
 	return out, nil
+}
+
+// AllAccessKeys lists every access key, by id.
+func (t *tx) AllAccessKeys(ctx context.Context) ([]*store.AccessKey, error) {
+	const op = "sqlite.AllAccessKeys"
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+accessKeyCols+` FROM access_keys ORDER BY id`)
+	if err != nil {
+		return nil, dbError(op, err, "access key")
+	}
+	defer rows.Close()
+	var out []*store.AccessKey
+	for rows.Next() {
+		k, err := scanAccessKey(rows)
+		if err != nil {
+			return nil, dbError(op, err, "access key")
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(op, err, "access key")
+	}
+	return out, nil
+}
+
+// SetAccessKeySealed replaces an access key's sealed secret half.
+func (t *tx) SetAccessKeySealed(ctx context.Context, id string, sealed []byte) error {
+	const op = "sqlite.SetAccessKeySealed"
+	n, err := affected(t.tx.ExecContext(ctx, `UPDATE access_keys SET sealed = ? WHERE id = ?`, blob(sealed), id))
+	if err != nil {
+		return dbError(op, err, "access key")
+	}
+	if n == 0 {
+		return fault.E(op, fault.NotFound, "access key not found")
+	}
+	return nil
 }

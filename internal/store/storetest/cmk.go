@@ -139,3 +139,23 @@ func versionKeys(vs []*store.Version) []string {
 	}
 	return out
 }
+
+func testAccessKeysRekey(t *testing.T, s store.Store) {
+	insertAccessKeys(t, s, newAccessKey("AKID2", acctB, acctB, 1), newAccessKey("AKID1", acctA, acctA, 2))
+	mustUpdate(t, s, func(tx store.Tx) error {
+		ctx := context.Background()
+		all, err := tx.AllAccessKeys(ctx)
+		wantOK(t, "AllAccessKeys", err)
+		ids := []string{}
+		for _, k := range all {
+			ids = append(ids, k.ID)
+		}
+		wantEqual(t, "AllAccessKeys", ids, []string{"AKID1", "AKID2"})
+		wantOK(t, "SetAccessKeySealed", tx.SetAccessKeySealed(ctx, "AKID1", []byte("resealed")))
+		k, err := tx.AccessKey(ctx, "AKID1")
+		wantOK(t, "AccessKey", err)
+		wantEqual(t, "sealed", k.Sealed, []byte("resealed"))
+		wantKind(t, "SetAccessKeySealed missing", tx.SetAccessKeySealed(ctx, "nope", []byte("x")), fault.NotFound)
+		return nil
+	})
+}

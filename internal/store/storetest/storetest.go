@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Key/Due", testKeysDue},
 		{"Key/All", testAllKeys},
 		{"Key/Versions", testVersionsByKey},
+		{"AccessKey/Rekey", testAccessKeysRekey},
 		{"Account", testAccount},
 		{"AccessKey/RoundTrip", testAccessKey},
 		{"AccessKey/List", testAccessKeyList},
