@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	storeopen "github.com/coffer-secrets/coffer/internal/store/open"
 	"io"
 	"io/fs"
 	"os"
@@ -194,8 +195,17 @@ func newAuditPublicKeyCmd() *cobra.Command {
 }
 
 // openData opens the database in dir, which must exist: opening a missing
-// one would create it.
+// one would create it. With COFFER_STORE set (postgres://…, sqlite:PATH),
+// it opens that store instead, so the offline commands work on a cluster's
+// database too.
 func openData(ctx context.Context, dir string) (store.Store, error) {
+	if addr := os.Getenv("COFFER_STORE"); addr != "" {
+		st, err := storeopen.Open(ctx, addr, dir)
+		if err != nil {
+			return nil, failed(fmt.Errorf("open %s: %w", storeopen.Redact(addr), err))
+		}
+		return st, nil
+	}
 	path := filepath.Join(dir, "coffer.db")
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, failed(fmt.Errorf("no database in %s", dir))
