@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
@@ -507,3 +508,40 @@ func TestExplainAccess(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// TestRequestTagCondition: a user may create secrets only with the tag
+// its policy names, and tag them only so on the AWS edge.
+func TestRequestTagCondition(t *testing.T) {
+	s := startServer(t, "")
+	u, k := s.addUser(t, testAccount, "tagger")
+	s.grant(t, testAccount, u, "tagged-only", `{"version":"2.0","statement":[{"effect":"allow","action":["ssm:CreateSecret","secretsmanager:CreateSecret","secretsmanager:TagResource"],"resource":"*",
+		"condition":{"for_any_value:string_equal":{"qcs:request_tag":["team&app"]}}}]}`)
+	for _, c := range []struct {
+		name string
+		tags []map[string]string
+		ok   bool
+	}{
+		{"right-tag", []map[string]string{{"TagKey": "team", "TagValue": "app"}}, true},
+		{"wrong-tag", []map[string]string{{"TagKey": "team", "TagValue": "ops"}}, false},
+		{"no-tag", nil, false},
+	} {
+		body := map[string]any{"SecretName": c.name, "VersionId": "v1", "SecretString": "x"}
+		if c.tags != nil {
+			body["Tags"] = c.tags
+		}
+		_, code, raw := s.callAs(t, k, "", "ssm", "CreateSecret", body)
+		if (code == "") != c.ok {
+			t.Fatalf("%s: code %q: %s", c.name, code, raw)
+		}
+	}
+	aws := awsClient(s, k, "")
+	if _, err := aws.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{Name: aws2("aws-right"), SecretString: aws2("x"),
+		Tags: []smtypes.Tag{{Key: aws2("team"), Value: aws2("app")}}}); err != nil {
+		t.Fatalf("AWS create with the tag: %v", err)
+	}
+	if _, err := aws.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{Name: aws2("aws-wrong"), SecretString: aws2("x")}); awsCode(err) != "AccessDeniedException" {
+		t.Fatalf("AWS create without the tag: %v", err)
+	}
+}
+
+func aws2(s string) *string { return &s }
