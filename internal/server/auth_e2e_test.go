@@ -99,7 +99,7 @@ func TestAuthRefused(t *testing.T) {
 		{name: "truncated signature", mutate: func(r *http.Request, _ []byte) {
 			setAuth(func(h string) string { return h[:len(h)-1] })(r)
 		}, want: "AuthFailure.InvalidAuthorization"},
-		{name: "scope service kms", mutate: func(r *http.Request, b []byte) { resign(b, testKeyID, testSecret, "kms", now)(r) },
+		{name: "scope service tag", mutate: func(r *http.Request, b []byte) { resign(b, testKeyID, testSecret, "tag", now)(r) },
 			want: "AuthFailure.InvalidAuthorization"},
 		{name: "scope service cvm", mutate: func(r *http.Request, b []byte) { resign(b, testKeyID, testSecret, "cvm", now)(r) },
 			want: "AuthFailure.InvalidAuthorization"},
@@ -137,7 +137,7 @@ func TestAuthRefused(t *testing.T) {
 			want:   "AuthFailure.SignatureExpire"},
 		{name: "expired and wrong key", at: expired, key: "wrongSecretKey0000000000000000000000000",
 			want: "AuthFailure.SignatureExpire"},
-		{name: "scope kms and expired", mutate: func(r *http.Request, b []byte) { resign(b, testKeyID, testSecret, "kms", expired)(r) },
+		{name: "scope tag and expired", mutate: func(r *http.Request, b []byte) { resign(b, testKeyID, testSecret, "tag", expired)(r) },
 			want: "AuthFailure.InvalidAuthorization"},
 		{name: "token and wrong key", key: "wrongSecretKey0000000000000000000000000",
 			mutate: func(r *http.Request, _ []byte) { r.Header.Set("X-TC-Token", "sts-token") },
