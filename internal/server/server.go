@@ -8,6 +8,7 @@ import (
 	"fmt"
 	rootopen "github.com/coffer-secrets/coffer/internal/keys/root/open"
 	"github.com/coffer-secrets/coffer/internal/kms"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -42,6 +43,7 @@ type Server struct {
 	// the other servers of IAM changes and hears theirs.
 	holder   string
 	notifier cluster.Notifier
+	closers  []io.Closer // root-key providers holding sessions (an HSM)
 	leading  atomic.Bool
 	Secrets  *secrets.Service
 	IAM      *iam.Service
@@ -98,6 +100,9 @@ func (s *Server) open(ctx context.Context) error {
 		if s.root, err = rootopen.Open(ctx, spec); err != nil {
 			return fmt.Errorf("open the root key (%s): %w", spec, err)
 		}
+		if c, ok := s.root.(io.Closer); ok {
+			s.closers = append(s.closers, c)
+		}
 	} else if s.root, err = keyfile.Open(s.cfg.path("root.key"), firstStart); err != nil {
 		if !firstStart && errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("the root key file is missing: restore %s from its backup (the database cannot be read without it): %w", s.cfg.path("root.key"), err)
@@ -112,6 +117,9 @@ func (s *Server) open(ctx context.Context) error {
 		prev, err := rootopen.Open(ctx, spec)
 		if err != nil {
 			return fmt.Errorf("open the previous root key (%s): %w", spec, err)
+		}
+		if c, ok := prev.(io.Closer); ok {
+			s.closers = append(s.closers, c)
 		}
 		s.root = &root.Chain{Current: s.root, Previous: prev}
 	}
@@ -390,6 +398,10 @@ func (s *Server) Close() error {
 	if s.store != nil {
 		errs = append(errs, s.store.Close())
 	}
+	for _, c := range s.closers {
+		errs = append(errs, c.Close())
+	}
+	s.closers = nil
 	return errors.Join(errs...)
 }
 

@@ -16,12 +16,14 @@ import (
 	p11 "github.com/miekg/pkcs11"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/keys/root/pkcs11/softhsmtest"
 	"github.com/coffer-secrets/coffer/internal/keys/root/roottest"
 )
 
 func TestContract(t *testing.T) {
-	h := mustOpen(t, config(t, "contract"))
-	roottest.Run(t, h, testPIN, testSOPIN)
+	tok := softhsmtest.NewToken(t)
+	h := mustOpen(t, configIn(tok, "contract"))
+	roottest.Run(t, h, tok.PIN, tok.SOPIN)
 }
 
 func TestReopenFindsKeyByLabel(t *testing.T) {
@@ -75,7 +77,7 @@ func TestKeyNotExportable(t *testing.T) {
 // TestRefusesExportableKey: a key someone made by hand with CKA_EXTRACTABLE
 // is not accepted as a root key.
 func TestRefusesExportableKey(t *testing.T) {
-	cfg := config(t, fmt.Sprintf("weak-%x", roottest.Random(t, 4))) // a fresh label: -count=N reuses the token
+	cfg := config(t, "weak")
 	c, err := crypto11.Configure(&crypto11.Config{Path: cfg.Module, TokenLabel: cfg.Token, Pin: cfg.PIN})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +95,10 @@ func TestRefusesExportableKey(t *testing.T) {
 }
 
 func TestOtherKeyCannotUnwrap(t *testing.T) {
-	a, b := mustOpen(t, config(t, "key-a")), mustOpen(t, config(t, "key-b"))
+	cfg := config(t, "key-a")
+	other := cfg
+	other.KeyLabel = "key-b" // in the same token
+	a, b := mustOpen(t, cfg), mustOpen(t, other)
 	w, err := a.Wrap(t.Context(), []byte("material"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -121,20 +126,21 @@ func TestClosedIsUnavailable(t *testing.T) {
 	}
 }
 
-// TestWrongPIN uses a token nothing else in this process logs in to: PKCS#11
-// login state belongs to the application, so a second login to a token that
-// is already logged in succeeds whatever the PIN.
+// TestWrongPIN relies on a fresh token, which nothing has logged in to yet:
+// PKCS#11 login state belongs to the application, so a second login to a
+// token that is already logged in succeeds whatever the PIN.
 func TestWrongPIN(t *testing.T) {
 	cfg := config(t, "root")
-	cfg.Token, cfg.PIN = pinToken, "wrong-pin-51d0"
+	pin := cfg.PIN
+	cfg.PIN = "wrong-pin-51d0"
 	_, err := Open(cfg)
 	if err == nil || !strings.Contains(err.Error(), "wrong PIN") {
 		t.Fatalf("Open with a wrong PIN: %v, want a wrong PIN error", err)
 	}
-	if s := err.Error(); strings.Contains(s, cfg.PIN) || strings.Contains(s, testPIN) {
+	if s := err.Error(); strings.Contains(s, cfg.PIN) || strings.Contains(s, pin) {
 		t.Fatalf("the error shows a PIN: %v", err)
 	}
-	cfg.PIN = testPIN
+	cfg.PIN = pin
 	mustOpen(t, cfg) // the token itself is fine
 }
 
@@ -170,7 +176,7 @@ func TestOpenErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Open: %v, want an error containing %q", err, tt.want)
 			}
-			if strings.Contains(err.Error(), testPIN) {
+			if strings.Contains(err.Error(), base.PIN) {
 				t.Fatalf("the error shows the PIN: %v", err)
 			}
 		})
@@ -182,7 +188,7 @@ func TestRedaction(t *testing.T) {
 	h := mustOpen(t, cfg)
 	for _, v := range []any{cfg, &cfg, h} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-			if s := fmt.Sprintf(verb, v); strings.Contains(s, testPIN) {
+			if s := fmt.Sprintf(verb, v); strings.Contains(s, cfg.PIN) {
 				t.Errorf("%s of %T shows the PIN: %s", verb, v, s)
 			}
 		}
