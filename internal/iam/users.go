@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -236,7 +237,7 @@ func (s *Service) Authenticate(ctx context.Context, account, name, password stri
 	u, err := s.User(ctx, account, name)
 	bad := fault.E(op, fault.Unauthenticated, "the user name or password is wrong")
 	if fault.Is(err, fault.NotFound) {
-		CheckPassword(dummyHash, password) // spend the same time as a real check
+		CheckPassword(dummyHash(), password) // spend the same time as a real check
 		return Principal{}, bad
 	} else if err != nil {
 		return Principal{}, err
@@ -247,7 +248,9 @@ func (s *Service) Authenticate(ctx context.Context, account, name, password stri
 	return u.Principal(), nil
 }
 
-var dummyHash = HashPassword("not a real password, only spends time")
+// dummyHash is computed on first use: argon2id costs 64 MiB and a quarter
+// second, which every run of the binary would otherwise pay at start.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("not a real password, only spends time") })
 
 // Principal returns the user as a caller.
 func (u *User) Principal() Principal {
