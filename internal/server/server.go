@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/coffer-secrets/coffer/internal/console"
 	rootopen "github.com/coffer-secrets/coffer/internal/keys/root/open"
 	"github.com/coffer-secrets/coffer/internal/kms"
 	"io"
@@ -176,6 +177,7 @@ func (s *Server) wire() {
 		tencent: &tc3.Edge{Gate: s.Gate, KMS: s.KMS, Clock: s.cfg.Clock},
 		aws:     &awsjson.Edge{Gate: s.Gate, Clock: s.cfg.Clock},
 	})
+	mux.Handle("/console/", console.New(console.Config{Gate: s.Gate, KMS: s.KMS, Clock: s.cfg.Clock, Dev: s.cfg.Dev, Log: s.cfg.Log}))
 	s.http = s.cfg.Limits.httpServer(mux)
 }
 
