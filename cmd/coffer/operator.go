@@ -35,6 +35,7 @@ func newOperatorCmd() *cobra.Command {
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	cmd.AddCommand(newOperatorRekeyCmd())
+	cmd.AddCommand(newOperatorSnapshotCmd())
 	return cmd
 }
 
