@@ -141,6 +141,9 @@ func rekeyKeySpec(flag, s string) (rootopen.Spec, error) {
 // dataDir) for an operator subcommand. An SQLite file must exist already:
 // opening a missing one would create it.
 func openOperatorStore(ctx context.Context, addr, dataDir string) (store.Store, error) {
+	if addr == "" {
+		addr = os.Getenv("COFFER_STORE") // as the other offline commands
+	}
 	switch path, isFile := strings.CutPrefix(addr, "sqlite:"); {
 	case storeopen.IsPostgres(addr):
 	case addr == "" || isFile:
