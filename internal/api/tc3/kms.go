@@ -648,7 +648,8 @@ func generateRandom(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call,
 	return &struct{ Plaintext string }{base64.StdEncoding.EncodeToString(b)}, nil
 }
 
-func kmsServiceStatus(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *struct{ noCheck }) (*struct {
+// kmsStatus is GetServiceStatus's answer: every field of the SDK's type.
+type kmsStatus struct {
 	ServiceEnabled         bool
 	InvalidType            int64
 	UserLevel              uint64
@@ -667,31 +668,13 @@ func kmsServiceStatus(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Cal
 	DataKeyUsedCount       uint64
 	SyncTaskList           []string
 	IsAllowedSync          bool
-}, error) {
+}
+
+func kmsServiceStatus(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *struct{ noCheck }) (*kmsStatus, error) {
 	ks, err := e.KMS.List(ctx, kmsScope(sc), false)
 	if err != nil {
 		return nil, err
 	}
-	out := &struct {
-		ServiceEnabled         bool
-		InvalidType            int64
-		UserLevel              uint64
-		ProExpireTime          uint64
-		ProRenewFlag           uint64
-		ProResourceId          string
-		ExclusiveVSMEnabled    bool
-		ExclusiveHSMEnabled    bool
-		SubscriptionInfo       string
-		CmkUserCount           uint64
-		CmkLimit               uint64
-		ExclusiveHSMList       []string
-		IsAllowedDataKeyHosted bool
-		DataKeyLimit           uint64
-		FreeDataKeyLimit       uint64
-		DataKeyUsedCount       uint64
-		SyncTaskList           []string
-		IsAllowedSync          bool
-	}{ServiceEnabled: true, InvalidType: 1, CmkUserCount: uint64(len(ks)), CmkLimit: kms.MaxKeysPerRegion,
-		ExclusiveHSMList: []string{}, SyncTaskList: []string{}}
-	return out, nil
+	return &kmsStatus{ServiceEnabled: true, InvalidType: 1, CmkUserCount: uint64(len(ks)), CmkLimit: kms.MaxKeysPerRegion,
+		ExclusiveHSMList: []string{}, SyncTaskList: []string{}}, nil
 }
