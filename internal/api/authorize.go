@@ -34,6 +34,7 @@ const (
 //
 // A denial is fault.Denied wrapping an *iam.Denial.
 func (g *Gate) authorize(ctx context.Context, c *Call) error {
+	c.loaded = nil
 	if c.SelfAuthorized {
 		return nil
 	}
@@ -106,6 +107,9 @@ func (g *Gate) authzRequest(ctx context.Context, c *Call, action, secretName str
 		shown = names[0]
 		if c.Family == FamilySecretsManager {
 			shown = names[1]
+		}
+		if sec != nil && action == c.Action && secretName == c.SecretName {
+			c.loaded = sec // the core's reads of this secret reuse it
 		}
 		if sec != nil {
 			r.ResourcePolicy = sec.Policy

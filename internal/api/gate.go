@@ -69,6 +69,8 @@ type Call struct {
 	RequestTags map[string]string
 	// Secure says the request came over TLS (aws:SecureTransport).
 	Secure bool
+
+	loaded *secrets.Secret // the secret authorize read, for the core to reuse
 }
 
 // SourceIP returns the address part of a connection's remote address.
@@ -176,6 +178,9 @@ func (g *Gate) do(ctx context.Context, c *Call, fn func(ctx context.Context, sc 
 	}
 	if err := g.authorize(ctx, c); err != nil {
 		return err
+	}
+	if c.loaded != nil {
+		ctx = secrets.WithLoaded(ctx, c.Scope(), c.SecretName, c.loaded)
 	}
 	return fn(ctx, c.Scope())
 }
