@@ -31,6 +31,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newAuditCmd())
 	root.AddCommand(newUsageCmd())
 	root.AddCommand(newAccountCmd())
+	root.AddCommand(newBenchCmd())
 	root.AddCommand(newOperatorCmd())
 	root.AddCommand(newSecretCmd(), newRunCmd(), newAgentCmd(), newProfileCmd(), newCompletionCmd())
 	return root
