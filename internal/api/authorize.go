@@ -138,7 +138,7 @@ func (g *Gate) secretNames(ctx context.Context, c *Call, name string) ([]string,
 	case err != nil:
 		return nil, nil, err
 	}
-	plain, _, _ := cutPin(name)
+	plain := secrets.Unpin(name)
 	creator, suffix := c.Principal.ID, "??????"
 	if sec != nil {
 		creator, suffix = sec.CreatedBy, sec.ID[:6]
@@ -151,15 +151,6 @@ func (g *Gate) secretNames(ctx context.Context, c *Call, name string) ([]string,
 		"qcs::ssm:" + sc.Region + ":uin/" + sc.Account + ":secret/creatorUin/" + creator + "/" + plain,
 		"arn:aws:secretsmanager:" + sc.Region + ":" + sc.Account + ":secret:" + plain + "-" + suffix,
 	}, sec, nil
-}
-
-func cutPin(name string) (string, string, bool) {
-	for i := 0; i < len(name); i++ {
-		if name[i] == 0 {
-			return name[:i], name[i+1:], true
-		}
-	}
-	return name, "", false
 }
 
 // ConditionContext holds the global condition keys of c: source IP,

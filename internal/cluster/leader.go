@@ -90,7 +90,7 @@ func (l *Lease) Release(ctx context.Context) error {
 	})
 }
 
-// Holder returns who holds the lease now, "" when nobody does.
+// HolderNow returns who holds the lease now, "" when nobody does.
 func (l *Lease) HolderNow(ctx context.Context) (string, error) {
 	var holder string
 	err := l.Store.View(ctx, func(tx store.Tx) error {

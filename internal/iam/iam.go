@@ -82,10 +82,11 @@ type Service struct {
 	// cluster can tell its other servers to call Changed.
 	OnChange func()
 
-	gen         atomic.Pointer[generation]
-	lastUsed    sync.Map // access key id → time.Time of its latest use
-	lastWritten sync.Map // access key id → time.Time last written to the store
-	sessions    sync.Map // session token digest → *sessionEntry
+	gen          atomic.Pointer[generation]
+	lastUsed     sync.Map     // access key id → time.Time of its latest use
+	lastWritten  sync.Map     // access key id → time.Time last written to the store
+	sessions     sync.Map     // session token digest → *sessionEntry
+	sessionCount atomic.Int64 // entries added to sessions since it was last emptied
 }
 
 // generation holds the caches valid until the next change.

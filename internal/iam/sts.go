@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -298,8 +297,6 @@ type sessionEntry struct {
 // maxSessions bounds the session cache; past it the cache starts over.
 const maxSessions = 10000
 
-var sessionCount atomic.Int64
-
 // LookupSession returns the credential of a role session from its
 // temporary secret id and token. It returns fault.Unauthenticated with
 // reason TokenExpired when the session has expired, and TokenInvalid when
@@ -359,9 +356,9 @@ func (s *Service) LookupSession(ctx context.Context, secretID, token string) (*C
 		return nil, err
 	}
 	cred := &Credential{Principal: p, secret: []byte(b.SecretKey)}
-	if sessionCount.Add(1) > maxSessions {
+	if s.sessionCount.Add(1) > maxSessions {
 		s.sessions.Range(func(k, _ any) bool { s.sessions.Delete(k); return true })
-		sessionCount.Store(0)
+		s.sessionCount.Store(0)
 	}
 	s.sessions.Store(key, &sessionEntry{digest: digest, cred: cred})
 	return cred, nil

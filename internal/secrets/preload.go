@@ -25,7 +25,7 @@ func WithLoaded(ctx context.Context, sc Scope, name string, sec *Secret) context
 
 // loadForRead is load for read-only calls: the secret the call's context
 // carries when it is the one named, else a fresh read.
-func loadForRead(ctx context.Context, _ any, _ string, sc Scope, name string, fresh func() (*Secret, error)) (*Secret, error) {
+func loadForRead(ctx context.Context, sc Scope, name string, fresh func() (*Secret, error)) (*Secret, error) {
 	if p, ok := ctx.Value(preloadKey{}).(*preloaded); ok && p.sc == sc && p.name == name && p.sec != nil {
 		plain, pin, _ := strings.Cut(name, pinSep)
 		if p.sec.Name == plain && strings.HasPrefix(p.sec.ID, pin) {

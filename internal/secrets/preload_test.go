@@ -25,7 +25,7 @@ func TestLoadForReadReusesOnlyTheNamedSecret(t *testing.T) {
 		{context.Background(), sc, "db", false},
 	} {
 		fresh = 0
-		got, err := loadForRead(c.ctx, nil, "t", c.sc, c.name, read)
+		got, err := loadForRead(c.ctx, c.sc, c.name, read)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -135,6 +135,12 @@ const pinSep = "\x00"
 // later secret of the same name.
 func Pin(name, idPrefix string) string { return name + pinSep + idPrefix }
 
+// Unpin returns the name a pinned name (Pin) refers to; other names as they are.
+func Unpin(name string) string {
+	plain, _, _ := strings.Cut(name, pinSep)
+	return plain
+}
+
 // statusError returns the error for a secret whose status forbids op, or nil
 // when the status is one of allowed.
 func statusError(op string, sec *Secret, allowed ...Status) error {

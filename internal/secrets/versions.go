@@ -31,7 +31,7 @@ func (s *Service) GetValue(ctx context.Context, sc Scope, name string, sel Selec
 	var val Value
 	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
 		var err error
-		sec, err = loadForRead(ctx, tx, op, sc, name, func() (*Secret, error) { return load(ctx, tx, op, sc, name) })
+		sec, err = loadForRead(ctx, sc, name, func() (*Secret, error) { return load(ctx, tx, op, sc, name) })
 		if err != nil {
 			return err
 		}
@@ -398,7 +398,8 @@ func (s *Service) Describe(ctx context.Context, sc Scope, name string) (*Secret,
 	var vs []*Version
 	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
 		var err error
-		if sec, err = load(ctx, tx, op, sc, name); err != nil {
+		sec, err = loadForRead(ctx, sc, name, func() (*Secret, error) { return load(ctx, tx, op, sc, name) })
+		if err != nil {
 			return err
 		}
 		vs, err = tx.Versions(ctx, sec.ID)

@@ -300,7 +300,7 @@ func TestKMSRotationRewrapUnderLoad(t *testing.T) {
 	}
 	// Every acknowledged version is still there and readable.
 	written.Range(func(key, _ any) bool {
-		name, v, _ := cutSlash(key.(string))
+		name, v, _ := strings.Cut(key.(string), "/")
 		var out struct{ SecretString string }
 		if err := tcSend(t, c, "ssm", "GetSecretValue", map[string]any{"SecretName": name, "VersionId": v}, &out); err != nil {
 			if tcCode(err) == "ResourceNotFound" {
@@ -312,13 +312,4 @@ func TestKMSRotationRewrapUnderLoad(t *testing.T) {
 		}
 		return true
 	})
-}
-
-func cutSlash(s string) (string, string, bool) {
-	for i := range len(s) {
-		if s[i] == '/' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }

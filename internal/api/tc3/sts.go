@@ -3,6 +3,7 @@ package tc3
 import (
 	"context"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/api"
@@ -173,8 +174,8 @@ func explainAccess(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, 
 			return nil, err
 		}
 	}
-	family, action, ok := cutAction(r.Action)
-	if !ok {
+	family, action, ok := strings.Cut(r.Action, ":")
+	if !ok || family == "" || action == "" {
 		return nil, wire(codeInvalidValue, "The parameter `Action` must be service:Action, e.g. ssm:GetSecretValue.")
 	}
 	q := &api.Call{Family: family, Action: action, Region: c.Region, Principal: p, SourceIP: c.SourceIP, Secure: c.Secure}
@@ -201,13 +202,4 @@ func explainAccess(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, 
 		}
 	}
 	return out, nil
-}
-
-func cutAction(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			return s[:i], s[i+1:], i > 0 && i < len(s)-1
-		}
-	}
-	return "", "", false
 }
