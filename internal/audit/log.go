@@ -89,3 +89,32 @@ func (l *Log) Changed() <-chan struct{} {
 	l.waiters = append(l.waiters, w)
 	return w
 }
+
+// ConflictRetries bounds how often Update runs a transaction again after
+// it lost an optimistic race.
+const ConflictRetries = 5
+
+// Update runs fn in a write transaction of st that also appends the audit
+// event of the call in ctx, so a state change and its record commit
+// together or not at all; a transaction that lost an optimistic race
+// (fault.Conflict) is run again, at most ConflictRetries times. now gives
+// each attempt its time. A nil Log records nothing.
+func (l *Log) Update(ctx context.Context, st store.Store, now func() time.Time, fn func(tx store.Tx, now time.Time) error) error {
+	var err error
+	for range ConflictRetries {
+		t := now()
+		err = st.Update(ctx, func(tx store.Tx) error {
+			if err := fn(tx, t); err != nil {
+				return err
+			}
+			return l.AppendCall(ctx, tx)
+		})
+		if err == nil {
+			l.MarkCommitted(ctx)
+		}
+		if !fault.Is(err, fault.Conflict) {
+			return err
+		}
+	}
+	return err
+}

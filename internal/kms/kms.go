@@ -65,25 +65,9 @@ func (s *Service) now() time.Time {
 }
 
 // update runs fn in a write transaction with the call's audit event, as
-// the secrets core does, retrying lost optimistic races.
+// the secrets core does (audit.Log.Update).
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx, now time.Time) error) error {
-	var err error
-	for range 5 {
-		now := s.now()
-		err = s.Store.Update(ctx, func(tx store.Tx) error {
-			if err := fn(tx, now); err != nil {
-				return err
-			}
-			return s.Audit.AppendCall(ctx, tx)
-		})
-		if err == nil {
-			s.Audit.MarkCommitted(ctx)
-		}
-		if !fault.Is(err, fault.Conflict) {
-			return err
-		}
-	}
-	return err
+	return s.Audit.Update(ctx, s.Store, s.now, fn)
 }
 
 // load returns a key of the scope by id or alias. A deleted key, or one of

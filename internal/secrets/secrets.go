@@ -77,31 +77,10 @@ func (s *Service) now() time.Time {
 	return c().UTC().Truncate(time.Millisecond)
 }
 
-// conflictRetries bounds how often a transaction that lost an optimistic
-// race is run again before the conflict is returned.
-const conflictRetries = 5
-
 // update runs fn in a write transaction that also appends the audit event
-// of the call in ctx, so a state change and its record commit together or
-// not at all.
+// of the call in ctx (audit.Log.Update).
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx, now time.Time) error) error {
-	var err error
-	for range conflictRetries {
-		now := s.now()
-		err = s.Store.Update(ctx, func(tx store.Tx) error {
-			if err := fn(tx, now); err != nil {
-				return err
-			}
-			return s.Audit.AppendCall(ctx, tx)
-		})
-		if err == nil {
-			s.Audit.MarkCommitted(ctx)
-		}
-		if !fault.Is(err, fault.Conflict) {
-			return err
-		}
-	}
-	return err
+	return s.Audit.Update(ctx, s.Store, s.now, fn)
 }
 
 func (s *Service) view(ctx context.Context, fn func(tx store.Tx, now time.Time) error) error {
