@@ -227,15 +227,14 @@ func (p Protocol) result(status int, h http.Header, body []byte) (code, msg stri
 	return tc3Result(status, body)
 }
 
-var errorKey = []byte(`"Error"`)
-
 func tc3Result(status int, body []byte) (code, msg string) {
 	if status != http.StatusOK {
 		return "HTTP" + strconv.Itoa(status), strings.TrimSpace(string(clip(body)))
 	}
-	// A success cannot hold the bytes "Error" outside a string value (keys
-	// are known), and inside one the quotes are escaped: only errors decode.
-	if !bytes.Contains(body, errorKey) {
+	// encoding/json matches keys case-insensitively and reads \u escapes in
+	// them, so only a body with neither a backslash nor "error" in any case
+	// is surely a success; anything else is decoded.
+	if bytes.IndexByte(body, '\\') < 0 && !containsFoldError(body) {
 		return "", ""
 	}
 	var env struct {
@@ -250,6 +249,24 @@ func tc3Result(status int, body []byte) (code, msg string) {
 		return e.Code, e.Message
 	}
 	return "", ""
+}
+
+// containsFoldError reports whether body holds "error" in any mix of cases,
+// without allocating.
+func containsFoldError(body []byte) bool {
+	const word = "error"
+	for i := 0; i+len(word) <= len(body); i++ {
+		j := 0
+		for ; j < len(word); j++ {
+			if body[i+j]|0x20 != word[j] {
+				break
+			}
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
 }
 
 func awsResult(status int, h http.Header, body []byte) (code, msg string) {

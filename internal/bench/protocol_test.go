@@ -19,6 +19,8 @@ func TestResult(t *testing.T) {
 		{"tc3 value saying Error", Tencent, 200, nil, `{"Response":{"SecretString":"\"Error\":{\"Code\":\"X\"}","RequestId":"r"}}`, ""},
 		{"tc3 value Error", Tencent, 200, nil, `{"Response":{"SecretString":"Error","RequestId":"r"}}`, ""},
 		{"tc3 error", Tencent, 200, nil, `{"Response":{"Error":{"Code":"ResourceNotFound","Message":"gone"},"RequestId":"r"}}`, "ResourceNotFound"},
+		{"tc3 error key in another case", Tencent, 200, nil, `{"Response":{"ErRor":{"Code":"0"}}}`, "0"},
+		{"tc3 error key escaped", Tencent, 200, nil, `{"Response":{"\u0045rror":{"Code":"E"}}}`, "E"},
 		{"tc3 non-200", Tencent, 502, nil, `bad gateway`, "HTTP502"},
 		{"tc3 garbage with Error", Tencent, 200, nil, `<"Error">`, codeMalformed},
 		{"aws success", AWS, 200, nil, `{"Name":"a"}`, ""},
