@@ -65,6 +65,10 @@ const (
 	NoSuchVersion         Reason = "no such version"
 	NoSuchStage           Reason = "no such stage"
 	StageMismatch         Reason = "version does not carry the stage"
+	NoSuchProduct         Reason = "no such product"
+	RotationInProgress    Reason = "rotation in progress"
+	NoRotator             Reason = "no rotator"
+	RotationForbidden     Reason = "rotation forbidden"
 )
 
 // Error is a Coffer error. Msg is safe to return to a client: it never holds a

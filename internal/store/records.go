@@ -195,3 +195,52 @@ type TagFilter struct {
 	Key    string
 	Values []string
 }
+
+// RunState is where a rotation run stands.
+type RunState string
+
+// The run states. A Running run has a next step; the others have ended.
+const (
+	RunRunning    RunState = "Running"
+	RunSucceeded  RunState = "Succeeded"
+	RunFailed     RunState = "Failed"     // ended without a change: nothing to undo
+	RunRolledBack RunState = "RolledBack" // ended after undoing what its steps did
+)
+
+// RotationRun is one rotation (or asynchronous creation) of a secret: a
+// persistent state machine whose every step is recorded, so a server that
+// restarts resumes it or rolls it back.
+type RotationRun struct {
+	ID         int64 // the flow id; assigned by InsertRotationRun, increasing
+	Account    string
+	Region     string
+	SecretID   string
+	SecretName string
+	Kind       string // "create", "rotate" or "test"
+	Rotator    string // the rotator that runs it
+	VersionID  string // the pending version it creates
+	Step       string // the next step to run; "" once ended
+	State      RunState
+	Attempts   int       // failed attempts of the current step
+	Error      string    // the last failure, safe to show a client; "" when none
+	Detail     string    // the rotator's own state (JSON), never a secret value
+	NextAt     time.Time // a Running run is worked on at or after NextAt (retry back-off)
+	StartedAt  time.Time
+	UpdatedAt  time.Time
+	EndedAt    time.Time // zero while Running
+}
+
+// Database is a database instance registered for credential rotation: the
+// target of database secrets (Tencent's "product" instances).
+type Database struct {
+	ID          string // unique per (Account, Region)
+	Account     string
+	Region      string
+	Engine      string // "postgresql" or "mysql"
+	Host        string
+	Port        int
+	AdminSecret string // the name of the secret (same account and region) holding the admin credential
+	Options     string // engine options (JSON): database name, TLS mode
+	Description string
+	CreatedAt   time.Time
+}

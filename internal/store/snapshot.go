@@ -41,7 +41,10 @@ type Snapshotter interface {
 // the two cannot drift apart unnoticed. A reader refuses rows of a newer
 // version and loads an older version's rows by column name, so a column
 // added since takes its default.
-const SnapshotSchema = 1
+//
+// Version 2 added rotation_runs and databases (and the rotation_run_id
+// counter); a version 1 snapshot loads with both tables empty.
+const SnapshotSchema = 2
 
 // ColumnType is the neutral type of a column, and the Go type of its
 // values in a Row (nil stands for NULL in any column).
@@ -190,6 +193,13 @@ var SnapshotTables = []Table{
 		textCol("action"), textCol("result"), intCol("calls")), Key: snapKey("hour", "account", "region", "family", "action", "result")},
 	{Name: "usage_secret_hours", Columns: snapCols(intCol("hour"), textCol("account"), textCol("region"), intCol("secrets")),
 		Key: snapKey("hour", "account", "region")},
+	{Name: "rotation_runs", Columns: snapCols(intCol("id"), textCol("account"), textCol("region"), textCol("secret_id"),
+		textCol("secret_name"), textCol("kind"), textCol("rotator"), textCol("version_id"), textCol("step"), textCol("state"),
+		intCol("attempts"), textCol("error"), textCol("detail"), intCol("next_at"), intCol("started_at"), intCol("updated_at"),
+		intCol("ended_at")), Key: snapKey("id")},
+	{Name: "databases", Columns: snapCols(textCol("account"), textCol("region"), textCol("id"), textCol("engine"),
+		textCol("host"), intCol("port"), textCol("admin_secret"), textCol("options"), textCol("description"),
+		intCol("created_at")), Key: snapKey("account", "region", "id")},
 }
 
 // SnapshotTable returns the table called name and its position in

@@ -41,6 +41,7 @@ type Tx interface {
 	AuditTx
 	UsageTx
 	MetaTx
+	RotationTx
 }
 
 // SecretTx reads and writes secrets and their versions.
@@ -154,4 +155,37 @@ type MetaTx interface {
 	Meta(ctx context.Context, key string) (string, error)
 	// SetMeta stores value under key, replacing any earlier value.
 	SetMeta(ctx context.Context, key, value string) error
+}
+
+// RotationTx reads and writes rotation runs and registered databases.
+type RotationTx interface {
+	// InsertRotationRun stores a new run and sets r.ID to a new flow id,
+	// larger than every earlier one in the deployment.
+	InsertRotationRun(ctx context.Context, r *RotationRun) error
+	// UpdateRotationRun replaces a run (matched by ID); NotFound when absent.
+	UpdateRotationRun(ctx context.Context, r *RotationRun) error
+	// RotationRun returns a run by flow id.
+	RotationRun(ctx context.Context, id int64) (*RotationRun, error)
+	// RotationRuns returns up to limit runs of a secret (by secret id),
+	// newest first.
+	RotationRuns(ctx context.Context, secretID string, limit int) ([]*RotationRun, error)
+	// RotationRunsDue returns up to limit Running runs, any account, whose
+	// NextAt is at or before t, by (NextAt, ID).
+	RotationRunsDue(ctx context.Context, t time.Time, limit int) ([]*RotationRun, error)
+	// SecretsRotationDue returns up to limit Enabled secrets, any account,
+	// with rotation enabled and Rotation.Next at or before t (and not zero),
+	// by (Rotation.Next, ID).
+	SecretsRotationDue(ctx context.Context, t time.Time, limit int) ([]*Secret, error)
+
+	// InsertDatabase stores a database; Exists when (account, region, id) is taken.
+	InsertDatabase(ctx context.Context, d *Database) error
+	// Database returns a registered database.
+	Database(ctx context.Context, account, region, id string) (*Database, error)
+	// Databases lists an account's databases in a region, by id.
+	Databases(ctx context.Context, account, region string) ([]*Database, error)
+	// UpdateDatabase replaces a database's fields (matched by account,
+	// region, id); NotFound when absent.
+	UpdateDatabase(ctx context.Context, d *Database) error
+	// DeleteDatabase removes a database; NotFound when absent.
+	DeleteDatabase(ctx context.Context, account, region, id string) error
 }

@@ -19,7 +19,7 @@ func Fill(tb testing.TB, st store.Store) {
 	ctx := context.Background()
 	err := st.Update(ctx, func(tx store.Tx) error {
 		for _, fill := range []func(context.Context, store.Tx) error{
-			fillAccounts, fillKeys, fillSecrets, fillMeta, fillIAM, fillAudit, fillUsage,
+			fillAccounts, fillKeys, fillSecrets, fillMeta, fillIAM, fillAudit, fillUsage, fillRotation,
 		} {
 			if err := fill(ctx, tx); err != nil {
 				return err
@@ -181,4 +181,35 @@ func fillUsage(ctx context.Context, tx store.Tx) error {
 		return err
 	}
 	return tx.SetSecretHours(ctx, []store.SecretHours{{Hour: hour, Account: Account, Region: "ap-guangzhou", Secrets: 2}})
+}
+
+// fillRotation stores a run in progress (a retry pending) and an ended
+// one with a zero NextAt, and two databases whose ids sort differently
+// byte by byte and in most locales.
+func fillRotation(ctx context.Context, tx store.Tx) error {
+	runs := []*store.RotationRun{
+		{Account: Account, Region: "ap-guangzhou", SecretID: "sec-a", SecretName: "db/password", Kind: "create",
+			Rotator: "random", VersionID: "v1", State: store.RunSucceeded, Detail: `{}`, StartedAt: t0, UpdatedAt: t0,
+			EndedAt: t0.Add(time.Second)},
+		{Account: Account, Region: "ap-guangzhou", SecretID: "sec-a", SecretName: "db/password", Kind: "rotate",
+			Rotator: "db-1", VersionID: "v3", Step: "testSecret", State: store.RunRunning, Attempts: 2,
+			Error: "connection refused", Detail: `{"user":"app_b"}`, NextAt: t0.Add(time.Minute), StartedAt: t0,
+			UpdatedAt: t0.Add(time.Second)},
+	}
+	for _, r := range runs {
+		if err := tx.InsertRotationRun(ctx, r); err != nil {
+			return err
+		}
+	}
+	for _, d := range []*store.Database{
+		{ID: "db-1", Account: Account, Region: "ap-guangzhou", Engine: "postgresql", Host: "db.internal", Port: 5432,
+			AdminSecret: "db/admin", Options: `{"sslmode":"verify-full"}`, Description: "ünïcødé", CreatedAt: t0},
+		{ID: "DB-2", Account: Account, Region: "ap-guangzhou", Engine: "mysql", Host: "192.0.2.7", Port: 3306,
+			AdminSecret: "mysql/admin", Options: `{}`}, // never created: a NULL time
+	} {
+		if err := tx.InsertDatabase(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }

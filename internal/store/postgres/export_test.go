@@ -8,6 +8,10 @@ const (
 	SecretByName   = secretSelect + ` WHERE ` + secretByName
 	VersionByStage = versionSelect + ` WHERE ` + versionByStage
 	SecretsDue     = secretsDue
+
+	RunsDue            = runsDue
+	RunsOfSecret       = runsOfSecret
+	SecretsRotationDue = secretsRotationDue
 )
 
 // PageQuery returns the statement of one page of ListSecrets.

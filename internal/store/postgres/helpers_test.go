@@ -172,7 +172,8 @@ func emptySchema(tb testing.TB, schema string) {
 		if err != nil {
 			return err
 		}
-		deletes = append(deletes, `INSERT INTO `+schema+`.counters (name, value) VALUES ('version_seq', 0)`)
+		deletes = append(deletes, `INSERT INTO `+schema+`.counters (name, value)
+			VALUES ('version_seq', 0), ('rotation_run_id', 0)`)
 		_, err = tx.Exec(ctx, strings.Join(deletes, "; "))
 		return err
 	})

@@ -43,6 +43,24 @@ UPDATE audit_events SET account = 'rare' WHERE seq % 1000 = 7;
 ANALYZE secrets; ANALYZE secret_tags; ANALYZE versions; ANALYZE version_stages; ANALYZE audit_events;
 `
 
+// rotationPlanRows gives a tenth of planRows' secrets a rotation schedule,
+// and a hundred of them a long history of rotation runs, most of them
+// ended: RotationRuns pages through a history longer than its limit.
+const rotationPlanRows = `
+UPDATE secrets SET rotation_enabled = true, rotation_days = 30,
+	rotation_next = created_at + 2592000000, rotator = 'random'
+WHERE created_at % 10000 = 0;
+INSERT INTO rotation_runs (id, account, region, secret_id, secret_name, kind, rotator, version_id,
+	step, state, attempts, error, detail, next_at, started_at, updated_at, ended_at)
+SELECT i, (i % 3)::text, 'r', 'id-' || (i % 100 + 1), 'secret', 'rotate', 'random', 'v' || i,
+	CASE WHEN i % 100 = 0 THEN 'setSecret' ELSE '' END,
+	CASE WHEN i % 100 = 0 THEN 'Running' ELSE 'Succeeded' END,
+	0, '', '{}', 1700000000000 + i * 1000, 1700000000000 + i * 1000, 1700000000000 + i * 1000,
+	CASE WHEN i % 100 = 0 THEN NULL ELSE 1700000000000 + i * 1000 END
+FROM generate_series(1, 20000) AS i;
+ANALYZE secrets; ANALYZE rotation_runs;
+`
+
 // TestPlans pins the plans of the hot queries to the indexes that serve
 // them: the look-ups by key, each listing order read off its index in
 // either direction with a keyset seek, and the audit look-ups. It guards the
@@ -55,7 +73,7 @@ func TestPlans(t *testing.T) {
 		t.Fatalf("connect: %v", err)
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), planRows); err != nil {
+	if _, err := conn.Exec(t.Context(), planRows+rotationPlanRows); err != nil {
 		t.Fatalf("plan rows: %v", err)
 	}
 	explain := func(what, query string, args []any, want string) {
@@ -77,6 +95,13 @@ func TestPlans(t *testing.T) {
 	explain("VersionByStage", postgres.VersionByStage, []any{"id-42", "AWSCURRENT"},
 		`(?s)Index Scan using versions_pkey.*Index Scan using version_stages_pkey`)
 	explain("SecretsDue", postgres.SecretsDue, []any{int64(3_000_000), 10}, `Index Scan using secrets_due`)
+	// The rotation queries read their index in its order: no sort under the limit.
+	explain("RotationRunsDue", postgres.RunsDue, []any{int64(1_700_000_600_000), 100},
+		`^Limit\n\s+->  Index Scan using rotation_runs_due on rotation_runs`)
+	explain("RotationRuns", postgres.RunsOfSecret, []any{"id-42", 20},
+		`^Limit\n\s+->  Index Scan using rotation_runs_secret on rotation_runs`)
+	explain("SecretsRotationDue", postgres.SecretsRotationDue, []any{int64(2_600_000_000), 100},
+		`^Limit\n\s+->  Index Scan using secrets_rotation_due on secrets`)
 	testPagePlans(t, explain)
 	testEventPlans(t, explain)
 }
