@@ -44,27 +44,39 @@ type Rotation struct {
 
 // Secret is a secret's metadata. Its values live in Versions.
 type Secret struct {
-	ID          string // opaque, immutable, unique across the deployment
-	Account     string
-	Region      string
-	Name        string // unique per (Account, Region) while the secret exists
-	Description string
-	Type        SecretType
-	KeyID       string // the CMK that wraps its data keys
-	Status      SecretStatus
-	DeleteAt    time.Time // when a PendingDelete secret is purged; zero otherwise
-	CreatedAt   time.Time
-	UpdatedAt   time.Time // last change of metadata or versions
-	AccessedAt  time.Time // last read of a value; zero when never
-	CreatedBy   string    // the principal id (uin) that created it
-	Tags        []Tag     // in the order given at creation
-	Config      string    // type-specific configuration (JSON), opaque to the store
-	Product     string    // product name for database secrets; "" for user-defined
-	ResourceID  string    // product instance id, or an opaque id
-	Rotation    Rotation
-	Policy      string // resource policy document (JSON); "" for none
-	Tagged      bool   // tags were set at some time (the AWS API shows Tags from then on, even empty)
-	Revision    int64  // optimistic concurrency: incremented by every UpdateSecret
+	ID            string // opaque, immutable, unique across the deployment
+	Account       string
+	Region        string
+	Name          string // unique per (Account, Region) while the secret exists
+	Description   string
+	Type          SecretType
+	KeyID         string // the CMK that wraps its data keys
+	Status        SecretStatus
+	DeleteAt      time.Time // when a PendingDelete secret is purged; zero otherwise
+	CreatedAt     time.Time
+	UpdatedAt     time.Time // last change of metadata or versions
+	AccessedAt    time.Time // last read of a value; zero when never
+	CreatedBy     string    // the principal id (uin) that created it
+	Tags          []Tag     // in the order given at creation
+	Config        string    // type-specific configuration (JSON), opaque to the store
+	Product       string    // product name for database secrets; "" for user-defined
+	ResourceID    string    // product instance id, or an opaque id
+	Rotation      Rotation
+	Policy        string    // resource policy document (JSON); "" for none
+	Tagged        bool      // tags were set at some time (the AWS API shows Tags from then on, even empty)
+	Replicas      []Replica // the regions the secret is replicated to (a primary); nil for none
+	PrimaryRegion string    // for a replica: the region of its primary; "" for a primary
+	Revision      int64     // optimistic concurrency: incremented by every UpdateSecret
+}
+
+// Replica is a region a secret is replicated to, as its primary records it.
+type Replica struct {
+	Region   string
+	KeyID    string    // the CMK the replica is sealed with in that region; "" for the account's default there
+	Status   string    // InProgress, InSync, Failed
+	Message  string    // why it failed; "" otherwise
+	Revision int64     // the primary's Revision the replica last acknowledged
+	SyncedAt time.Time // when it last acknowledged; zero when never
 }
 
 // Version is one value of a secret.

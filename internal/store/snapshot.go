@@ -43,8 +43,10 @@ type Snapshotter interface {
 // added since takes its default.
 //
 // Version 2 added rotation_runs and databases (and the rotation_run_id
-// counter); a version 1 snapshot loads with both tables empty.
-const SnapshotSchema = 2
+// counter); a version 1 snapshot loads with both tables empty. Version 3
+// added secrets.replicas and secrets.primary_region; an older snapshot's
+// secrets load as neither primaries nor replicas.
+const SnapshotSchema = 3
 
 // ColumnType is the neutral type of a column, and the Go type of its
 // values in a Row (nil stands for NULL in any column).
@@ -158,7 +160,8 @@ var SnapshotTables = []Table{
 		intCol("accessed_at"), textCol("created_by"), textCol("config"), textCol("product"), textCol("resource_id"),
 		boolCol("rotation_enabled"), intCol("rotation_days"), intCol("rotation_begin"), intCol("rotation_next"),
 		intCol("rotation_last"), textCol("rotator"), intCol("revision"), addedCol(textCol("policy"), ""),
-		addedCol(boolCol("tagged"), false)), Key: snapKey("id")},
+		addedCol(boolCol("tagged"), false), addedCol(textCol("replicas"), ""), addedCol(textCol("primary_region"), "")),
+		Key: snapKey("id")},
 	{Name: "secret_tags", Columns: snapCols(textCol("secret_id"), intCol("position"), textCol("key"), textCol("value")),
 		Key: snapKey("secret_id", "position")},
 	{Name: "versions", Columns: snapCols(textCol("secret_id"), textCol("version_id"), intCol("seq"), boolCol("is_binary"),

@@ -50,12 +50,13 @@ type SecretTx interface {
 	Secret(ctx context.Context, account, region, name string) (*Secret, error)
 	// SecretByID returns the secret with the given id.
 	SecretByID(ctx context.Context, id string) (*Secret, error)
-	// InsertSecret stores a new secret; Exists when (account, region, name) is taken.
+	// InsertSecret stores a new secret; Exists when (account, region, name) is taken,
+	// Invalid when a replica's SyncedAt lies outside the years 0 to 9999.
 	InsertSecret(ctx context.Context, s *Secret) error
 	// UpdateSecret stores s if its Revision matches the stored one, and
-	// increments s.Revision; Conflict otherwise. It stores every field but
-	// AccessedAt, which only SetAccessed moves (so a write based on an older
-	// read never moves it back).
+	// increments s.Revision; Conflict otherwise, Invalid as for InsertSecret.
+	// It stores every field but AccessedAt, which only SetAccessed moves (so
+	// a write based on an older read never moves it back).
 	UpdateSecret(ctx context.Context, s *Secret) error
 	// DeleteSecret removes a secret, its tags and all its versions.
 	DeleteSecret(ctx context.Context, id string) error
@@ -71,6 +72,15 @@ type SecretTx interface {
 	SecretsDue(ctx context.Context, t time.Time, limit int) ([]*Secret, error)
 	// CountSecrets returns how many secrets (any status) an account holds in a region.
 	CountSecrets(ctx context.Context, account, region string) (int, error)
+	// ReplicatedSecrets returns up to limit secrets, any account and
+	// region, that have Replicas, in ID order after afterID ("" starts at
+	// the beginning).
+	ReplicatedSecrets(ctx context.Context, afterID string, limit int) ([]*Secret, error)
+	// SetReplicas replaces only a secret's Replicas (the shipper recording
+	// what a replica acknowledged): Revision and UpdatedAt stay, so the
+	// record of a sync is not itself a change to ship. NotFound when the
+	// secret does not exist.
+	SetReplicas(ctx context.Context, id string, rs []Replica) error
 
 	// InsertVersion stores a new version; Exists when the id or the token is
 	// taken in its secret, or a stage label is already on another version;

@@ -80,9 +80,13 @@ func fillSecrets(ctx context.Context, tx store.Tx) error {
 			AccessedAt: t0.Add(time.Minute), CreatedBy: Account, Config: `{"port":5432}`, Product: "Mysql",
 			ResourceID: "cdb-1", Tags: []store.Tag{{Key: "team", Value: "core"}, {Key: "Env", Value: "prod"}},
 			Rotation: store.Rotation{Enabled: true, Days: 30, Begin: t0, Next: t0.AddDate(0, 1, 0), Last: t0, Rotator: "db-1"},
-			Policy:   `{"Version":"2012-10-17"}`, Tagged: true},
+			Policy:   `{"Version":"2012-10-17"}`, Tagged: true, Replicas: fillReplicas},
 		{ID: "sec-b", Account: Account, Region: "ap-guangzhou", Name: "Binary", Type: store.TypeUserDefined,
 			KeyID: "cmk-1", Status: store.StatusPendingDelete, DeleteAt: t0.AddDate(0, 0, 7), CreatedBy: Account},
+		// sec-a's replica in the region its first replica names.
+		{ID: "sec-c", Account: Account, Region: "ap-shanghai", Name: "db/password", Type: store.TypeDatabase,
+			KeyID: "cmk-2", Status: store.StatusEnabled, CreatedAt: t0, UpdatedAt: t0, CreatedBy: Account,
+			PrimaryRegion: "ap-guangzhou"},
 	}
 	for _, s := range secs {
 		if err := tx.InsertSecret(ctx, s); err != nil {
@@ -103,6 +107,13 @@ func fillSecrets(ctx context.Context, tx store.Tx) error {
 		}
 	}
 	return nil
+}
+
+// fillReplicas are sec-a's replicas: one in sync, one that failed before
+// it ever synced (a zero time inside the JSON).
+var fillReplicas = []store.Replica{
+	{Region: "ap-shanghai", KeyID: "cmk-2", Status: "InSync", Revision: 1 << 40, SyncedAt: t0.Add(time.Second)},
+	{Region: "eu-frankfurt", Status: "Failed", Message: "密钥不可用: \"cmk\" <disabled>"},
 }
 
 func fillMeta(ctx context.Context, tx store.Tx) error {

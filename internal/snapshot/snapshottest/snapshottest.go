@@ -180,6 +180,10 @@ func testReadBack(t *testing.T, open func(t *testing.T) store.Store) {
 			if err != nil {
 				return err
 			}
+			replica, err := tx.Secret(ctx, Account, "ap-shanghai", "db/password")
+			if err != nil {
+				return err
+			}
 			vs, err := tx.Versions(ctx, sec.ID)
 			if err != nil {
 				return err
@@ -196,7 +200,7 @@ func testReadBack(t *testing.T, open func(t *testing.T) store.Store) {
 			if err != nil {
 				return err
 			}
-			got = append(got, sec, vs, key, users, evs)
+			got = append(got, sec, replica, vs, key, users, evs)
 			return nil
 		})
 		if err != nil {
@@ -295,19 +299,47 @@ func testOlderColumns(t *testing.T, open func(t *testing.T) store.Store) {
 		{Table: "accounts", Columns: []string{"id", "name", "created_at"}, Values: []any{"1", "old", int64(1)}},
 		{Table: "access_keys", Columns: []string{"id", "account", "principal", "sealed", "status", "created_at", "last_used_at"},
 			Values: []any{"AKID1", "1", "1", []byte("s"), "Active", nil, nil}},
+		oldSecretRow(),
 	}
 	if err := Load(dst, rows); err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	var k *store.AccessKey
+	var sec *store.Secret
 	err := dst.View(context.Background(), func(tx store.Tx) error {
 		var err error
-		k, err = tx.AccessKey(context.Background(), "AKID1")
+		if k, err = tx.AccessKey(context.Background(), "AKID1"); err != nil {
+			return err
+		}
+		sec, err = tx.SecretByID(context.Background(), "s1")
 		return err
 	})
 	if err != nil || k.Description != "" || string(k.Sealed) != "s" {
 		t.Fatalf("AccessKey: got %+v, %v; want description \"\"", k, err)
 	}
+	if sec.Name != "db" || sec.Policy != "" || sec.Tagged || sec.Replicas != nil || sec.PrimaryRegion != "" {
+		t.Fatalf("Secret: got %+v; want no policy, not Tagged, no Replicas, no PrimaryRegion", sec)
+	}
+}
+
+// oldSecretRow is a secret as a schema 1 snapshot holds it: none of the
+// columns later migrations added to secrets.
+func oldSecretRow() store.Row {
+	r := store.Row{Table: "secrets"}
+	for _, c := range []struct {
+		name  string
+		value any
+	}{
+		{"id", "s1"}, {"account", "1"}, {"region", "r"}, {"name", "db"}, {"description", ""},
+		{"type", int64(0)}, {"key_id", "k"}, {"status", "Enabled"}, {"delete_at", nil},
+		{"created_at", int64(1)}, {"updated_at", int64(1)}, {"accessed_at", nil}, {"created_by", "1"},
+		{"config", ""}, {"product", ""}, {"resource_id", ""}, {"rotation_enabled", false},
+		{"rotation_days", int64(0)}, {"rotation_begin", nil}, {"rotation_next", nil},
+		{"rotation_last", nil}, {"rotator", ""}, {"revision", int64(1)},
+	} {
+		r.Columns, r.Values = append(r.Columns, c.name), append(r.Values, c.value)
+	}
+	return r
 }
 
 // testCounters checks a loaded counter goes on from its value: no Seq is

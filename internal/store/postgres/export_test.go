@@ -12,6 +12,8 @@ const (
 	RunsDue            = runsDue
 	RunsOfSecret       = runsOfSecret
 	SecretsRotationDue = secretsRotationDue
+
+	ReplicatedSecrets = replicatedSecrets
 )
 
 // PageQuery returns the statement of one page of ListSecrets.

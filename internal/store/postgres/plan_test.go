@@ -61,6 +61,16 @@ FROM generate_series(1, 20000) AS i;
 ANALYZE secrets; ANALYZE rotation_runs;
 `
 
+// replicationPlanRows gives a tenth of planRows' secrets replicas, and
+// another tenth a primary region: ReplicatedSecrets pages through more
+// primaries than its limit.
+const replicationPlanRows = `
+UPDATE secrets SET replicas = '[{"Region":"r2","KeyID":"","Status":"InSync","Message":"","Revision":1,"SyncedAt":"2026-03-01T12:30:45.123Z"}]'
+WHERE created_at % 10000 = 5000;
+UPDATE secrets SET primary_region = 'r2' WHERE created_at % 10000 = 6000;
+ANALYZE secrets;
+`
+
 // TestPlans pins the plans of the hot queries to the indexes that serve
 // them: the look-ups by key, each listing order read off its index in
 // either direction with a keyset seek, and the audit look-ups. It guards the
@@ -73,7 +83,7 @@ func TestPlans(t *testing.T) {
 		t.Fatalf("connect: %v", err)
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), planRows+rotationPlanRows); err != nil {
+	if _, err := conn.Exec(t.Context(), planRows+rotationPlanRows+replicationPlanRows); err != nil {
 		t.Fatalf("plan rows: %v", err)
 	}
 	explain := func(what, query string, args []any, want string) {
@@ -102,6 +112,14 @@ func TestPlans(t *testing.T) {
 		`^Limit\n\s+->  Index Scan using rotation_runs_secret on rotation_runs`)
 	explain("SecretsRotationDue", postgres.SecretsRotationDue, []any{int64(2_600_000_000), 100},
 		`^Limit\n\s+->  Index Scan using secrets_rotation_due on secrets`)
+	// ReplicatedSecrets reads the partial index in id order, from the start
+	// or after a cursor: no sort under the limit. A page is a small part of
+	// the primaries after the cursor, as it is for a worker at scale; with
+	// most of them in one page, fetching them all and sorting is as cheap.
+	for _, afterID := range []string{"", "id-1500"} {
+		explain("ReplicatedSecrets after \""+afterID+"\"", postgres.ReplicatedSecrets, []any{afterID, 20},
+			`^Limit\n\s+->  Index Scan using secrets_replicated on secrets`)
+	}
 	testPagePlans(t, explain)
 	testEventPlans(t, explain)
 }

@@ -14,7 +14,7 @@ import (
 const secretCols = `id, account, region, name, description, type, key_id, status,
 	delete_at, created_at, updated_at, accessed_at, created_by, config, product,
 	resource_id, rotation_enabled, rotation_days, rotation_begin, rotation_next,
-	rotation_last, rotator, policy, tagged, revision`
+	rotation_last, rotator, policy, tagged, replicas, primary_region, revision`
 
 // secretSelect reads a secret of "secrets s" with its tags: one round trip
 // for a secret or a page.
@@ -26,17 +26,19 @@ const secretProjection = `SELECT s.id, s.account, s.region, s.name, s.descriptio
 	s.key_id, s.status, s.delete_at, s.created_at, s.updated_at, s.accessed_at,
 	s.created_by, s.config, s.product, s.resource_id, s.rotation_enabled,
 	s.rotation_days, s.rotation_begin, s.rotation_next, s.rotation_last, s.rotator,
-	s.policy, s.tagged, s.revision,
+	s.policy, s.tagged, s.replicas, s.primary_region, s.revision,
 	ARRAY(SELECT key FROM secret_tags WHERE secret_id = s.id ORDER BY position),
 	ARRAY(SELECT value FROM secret_tags WHERE secret_id = s.id ORDER BY position)`
 
-func secretArgs(s *store.Secret) []any {
+// secretArgs returns the values of secretCols; replicas is the text of
+// s.Replicas (replicasText).
+func secretArgs(s *store.Secret, replicas string) []any {
 	r := &s.Rotation
 	return []any{s.ID, s.Account, s.Region, s.Name, s.Description, int64(s.Type), s.KeyID,
 		string(s.Status), millis(s.DeleteAt), millis(s.CreatedAt), millis(s.UpdatedAt),
 		millis(s.AccessedAt), s.CreatedBy, s.Config, s.Product, s.ResourceID,
 		r.Enabled, r.Days, millis(r.Begin), millis(r.Next), millis(r.Last), r.Rotator,
-		s.Policy, s.Tagged, s.Revision}
+		s.Policy, s.Tagged, replicas, s.PrimaryRegion, s.Revision}
 }
 
 func scanSecret(row pgx.Row) (*store.Secret, error) {
@@ -47,7 +49,7 @@ func scanSecret(row pgx.Row) (*store.Secret, error) {
 		&s.Status, timeCol{&s.DeleteAt}, timeCol{&s.CreatedAt}, timeCol{&s.UpdatedAt},
 		timeCol{&s.AccessedAt}, &s.CreatedBy, &s.Config, &s.Product, &s.ResourceID,
 		&r.Enabled, &r.Days, timeCol{&r.Begin}, timeCol{&r.Next}, timeCol{&r.Last}, &r.Rotator,
-		&s.Policy, &s.Tagged, &s.Revision, &keys, &values)
+		&s.Policy, &s.Tagged, replicasCol{&s.Replicas}, &s.PrimaryRegion, &s.Revision, &keys, &values)
 	if err != nil {
 		return nil, err
 	}
@@ -83,17 +85,23 @@ const insertTags = `INSERT INTO secret_tags (secret_id, position, key, value)
 	SELECT $1, t.n - 1, t.key, t.value
 	FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t (key, value, n)`
 
-// InsertSecret stores s and its tags; Exists when its id or name is taken.
+// InsertSecret stores s and its tags; Exists when its id or name is taken,
+// Invalid when a replica's SyncedAt is out of range (replicasText).
 func (t *tx) InsertSecret(ctx context.Context, s *store.Secret) error {
+	const op = "postgres.InsertSecret"
+	replicas, err := replicasText(op, s.Replicas)
+	if err != nil {
+		return err
+	}
 	b := savepoint()
-	b.Queue(`INSERT INTO secrets (`+secretCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-		$9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
-		secretArgs(s)...)
+	b.Queue(`INSERT INTO secrets (`+secretCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+		$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)`,
+		secretArgs(s, replicas)...)
 	if len(s.Tags) > 0 {
 		keys, values := tagArrays(s.Tags)
 		b.Queue(insertTags, s.ID, keys, values)
 	}
-	return dbError("postgres.InsertSecret", t.atomic(ctx, b), "secret")
+	return dbError(op, t.atomic(ctx, b), "secret")
 }
 
 // updateSecret stores the mutable fields of a secret whose revision
@@ -106,16 +114,16 @@ const updateSecret = `WITH u AS (
 		delete_at = $8, updated_at = $9, config = $10, product = $11, resource_id = $12,
 		rotation_enabled = $13, rotation_days = $14, rotation_begin = $15,
 		rotation_next = $16, rotation_last = $17, rotator = $18, policy = $19, tagged = $20,
-		revision = revision + 1
+		replicas = $21, primary_region = $22, revision = revision + 1
 	WHERE id = $1 AND revision = $2
 	RETURNING id
 ), gone AS (
 	DELETE FROM secret_tags
-	WHERE secret_id = (SELECT id FROM u) AND position >= cardinality($21::text[])
+	WHERE secret_id = (SELECT id FROM u) AND position >= cardinality($23::text[])
 ), put AS (
 	INSERT INTO secret_tags (secret_id, position, key, value)
 	SELECT u.id, t.n - 1, t.key, t.value
-	FROM u, unnest($21::text[], $22::text[]) WITH ORDINALITY AS t (key, value, n)
+	FROM u, unnest($23::text[], $24::text[]) WITH ORDINALITY AS t (key, value, n)
 	ON CONFLICT (secret_id, position) DO UPDATE SET key = excluded.key, value = excluded.value
 )
 SELECT count(*) FROM u`
@@ -124,9 +132,14 @@ SELECT count(*) FROM u`
 // stored revision, and increments s.Revision. ID, Account, Region,
 // CreatedAt, CreatedBy and AccessedAt never change. It returns NotFound
 // when the secret is gone, Conflict when the revision is stale, Exists when
-// the new name is taken.
+// the new name is taken, Invalid when a replica's SyncedAt is out of range
+// (replicasText).
 func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 	const op = "postgres.UpdateSecret"
+	replicas, err := replicasText(op, s.Replicas)
+	if err != nil {
+		return err
+	}
 	r := &s.Rotation
 	keys, values := tagArrays(s.Tags)
 	var n int64
@@ -134,7 +147,7 @@ func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 	b.Queue(updateSecret, s.ID, s.Revision, s.Name, s.Description, int64(s.Type), s.KeyID,
 		string(s.Status), millis(s.DeleteAt), millis(s.UpdatedAt), s.Config, s.Product,
 		s.ResourceID, r.Enabled, r.Days, millis(r.Begin), millis(r.Next), millis(r.Last),
-		r.Rotator, s.Policy, s.Tagged, keys, values).
+		r.Rotator, s.Policy, s.Tagged, replicas, s.PrimaryRegion, keys, values).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
 	if err := t.atomic(ctx, b); err != nil {
 		return dbError(op, err, "secret")

@@ -11,15 +11,17 @@ import (
 const secretCols = `id, account, region, name, description, type, key_id, status,
 	delete_at, created_at, updated_at, accessed_at, created_by, config, product,
 	resource_id, rotation_enabled, rotation_days, rotation_begin, rotation_next,
-	rotation_last, rotator, policy, tagged, revision`
+	rotation_last, rotator, policy, tagged, replicas, primary_region, revision`
 
-func secretArgs(s *store.Secret) []any {
+// secretArgs returns the values of secretCols; replicas is the text of
+// s.Replicas (replicasText).
+func secretArgs(s *store.Secret, replicas string) []any {
 	r := &s.Rotation
 	return []any{s.ID, s.Account, s.Region, s.Name, s.Description, int64(s.Type), s.KeyID,
 		string(s.Status), millis(s.DeleteAt), millis(s.CreatedAt), millis(s.UpdatedAt),
 		millis(s.AccessedAt), s.CreatedBy, s.Config, s.Product, s.ResourceID,
 		r.Enabled, r.Days, millis(r.Begin), millis(r.Next), millis(r.Last), r.Rotator,
-		s.Policy, s.Tagged, s.Revision}
+		s.Policy, s.Tagged, replicas, s.PrimaryRegion, s.Revision}
 }
 
 func scanSecret(row scanner) (*store.Secret, error) {
@@ -29,7 +31,7 @@ func scanSecret(row scanner) (*store.Secret, error) {
 		&s.Status, timeCol{&s.DeleteAt}, timeCol{&s.CreatedAt}, timeCol{&s.UpdatedAt},
 		timeCol{&s.AccessedAt}, &s.CreatedBy, &s.Config, &s.Product, &s.ResourceID,
 		&r.Enabled, &r.Days, timeCol{&r.Begin}, timeCol{&r.Next}, timeCol{&r.Last}, &r.Rotator,
-		&s.Policy, &s.Tagged, &s.Revision)
+		&s.Policy, &s.Tagged, replicasCol{&s.Replicas}, &s.PrimaryRegion, &s.Revision)
 	if err != nil {
 		return nil, err
 	}
@@ -61,10 +63,16 @@ func (t *tx) SecretByID(ctx context.Context, id string) (*store.Secret, error) {
 	return t.secretWhere(ctx, "sqlite.SecretByID", `id = ?`, id)
 }
 
-// InsertSecret stores s and its tags; Exists when its id or name is taken.
+// InsertSecret stores s and its tags; Exists when its id or name is taken,
+// Invalid when a replica's SyncedAt is out of range (replicasText).
 func (t *tx) InsertSecret(ctx context.Context, s *store.Secret) error {
-	args := secretArgs(s)
-	err := t.atomic(ctx, func() error {
+	const op = "sqlite.InsertSecret"
+	replicas, err := replicasText(op, s.Replicas)
+	if err != nil {
+		return err
+	}
+	args := secretArgs(s, replicas)
+	err = t.atomic(ctx, func() error {
 		_, err := t.tx.ExecContext(ctx, `INSERT INTO secrets (`+secretCols+`)
 			VALUES (`+placeholders(len(args))+`)`, args...)
 		if err != nil {
@@ -72,19 +80,24 @@ func (t *tx) InsertSecret(ctx context.Context, s *store.Secret) error {
 		}
 		return t.insertTags(ctx, s.ID, s.Tags)
 	})
-	return dbError("sqlite.InsertSecret", err, "secret")
+	return dbError(op, err, "secret")
 }
 
 // UpdateSecret stores s's mutable fields and tags if s.Revision matches the
 // stored revision, and increments s.Revision. ID, Account, Region, CreatedAt
 // and CreatedBy never change. It returns NotFound when the secret is gone,
-// Conflict when the revision is stale, Exists when the new name is taken.
+// Conflict when the revision is stale, Exists when the new name is taken,
+// Invalid when a replica's SyncedAt is out of range (replicasText).
 func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 	const op = "sqlite.UpdateSecret"
+	replicas, err := replicasText(op, s.Replicas)
+	if err != nil {
+		return err
+	}
 	var n int64
-	err := t.atomic(ctx, func() error {
+	err = t.atomic(ctx, func() error {
 		var err error
-		if n, err = t.updateSecretRow(ctx, s); err != nil || n == 0 {
+		if n, err = t.updateSecretRow(ctx, s, replicas); err != nil || n == 0 {
 			return err
 		}
 		if _, err := t.tx.ExecContext(ctx, `DELETE FROM secret_tags WHERE secret_id = ?`, s.ID); err != nil {
@@ -102,18 +115,18 @@ func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 	return nil
 }
 
-func (t *tx) updateSecretRow(ctx context.Context, s *store.Secret) (int64, error) {
+func (t *tx) updateSecretRow(ctx context.Context, s *store.Secret, replicas string) (int64, error) {
 	r := &s.Rotation
 	return affected(t.tx.ExecContext(ctx, `UPDATE secrets SET name = ?, description = ?,
 		type = ?, key_id = ?, status = ?, delete_at = ?, updated_at = ?,
 		config = ?, product = ?, resource_id = ?, rotation_enabled = ?, rotation_days = ?,
 		rotation_begin = ?, rotation_next = ?, rotation_last = ?, rotator = ?,
-		policy = ?, tagged = ?, revision = revision + 1
+		policy = ?, tagged = ?, replicas = ?, primary_region = ?, revision = revision + 1
 		WHERE id = ? AND revision = ?`,
 		s.Name, s.Description, int64(s.Type), s.KeyID, string(s.Status), millis(s.DeleteAt),
 		millis(s.UpdatedAt), s.Config, s.Product, s.ResourceID,
 		r.Enabled, r.Days, millis(r.Begin), millis(r.Next), millis(r.Last), r.Rotator,
-		s.Policy, s.Tagged, s.ID, s.Revision))
+		s.Policy, s.Tagged, replicas, s.PrimaryRegion, s.ID, s.Revision))
 }
 
 // SetAccessed raises a secret's AccessedAt to at when at is later, and

@@ -7,7 +7,8 @@ import (
 )
 
 // newSecret returns a secret in (acctA, regionX) with every field set, so a
-// round trip checks every column.
+// round trip checks every column. It has both Replicas and a PrimaryRegion:
+// the store holds no rules.
 func newSecret(id, name string) *store.Secret {
 	return &store.Secret{
 		ID:          id,
@@ -35,9 +36,20 @@ func newSecret(id, name string) *store.Secret {
 			Last:    at(5),
 			Rotator: "https://rotator.internal/hook",
 		},
-		Policy:   `{"Version":"2012-10-17","Statement":[]}`,
-		Tagged:   true,
-		Revision: 7,
+		Policy:        `{"Version":"2012-10-17","Statement":[]}`,
+		Tagged:        true,
+		Replicas:      newReplicas(id),
+		PrimaryRegion: regionY,
+		Revision:      7,
+	}
+}
+
+// newReplicas returns two replicas with every field set, one of them
+// never synced (a zero time).
+func newReplicas(id string) []store.Replica {
+	return []store.Replica{
+		{Region: regionY, KeyID: "key-" + id + "-y", Status: "InSync", Revision: 6, SyncedAt: at(6)},
+		{Region: "eu-frankfurt", Status: "Failed", Message: `key "` + id + `" is disabled: ключ <недоступен>`},
 	}
 }
 

@@ -111,6 +111,8 @@ func changeSecret(sec *store.Secret) {
 	sec.Rotation = store.Rotation{Days: 7, Next: at(502), Rotator: "other"}
 	sec.Policy = bigPolicy(20 << 10)
 	sec.Tagged = !sec.Tagged
+	sec.Replicas = []store.Replica{{Region: "us-east-1", Status: "InProgress", Revision: 8, SyncedAt: at(503)}}
+	sec.PrimaryRegion = ""
 }
 
 // bigPolicy returns a resource policy document of about size bytes, with

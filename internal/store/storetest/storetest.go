@@ -38,6 +38,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"List/Scope", testListScope},
 		{"SecretsDue", testSecretsDue},
 		{"CountSecrets", testCountSecrets},
+		{"Replication/RoundTrip", testReplicationRoundTrip},
+		{"Replication/Update", testReplicationUpdate},
+		{"Replication/Empty", testReplicationEmpty},
+		{"Replication/SyncedAtRange", testReplicationSyncedAtRange},
+		{"Replication/Secrets", testReplicatedSecrets},
+		{"Replication/SecretsFollowChanges", testReplicatedSecretsFollowChanges},
+		{"Replication/SetReplicas", testSetReplicas},
 		{"Version/RoundTrip", testVersionRoundTrip},
 		{"Version/Seq", testVersionSeq},
 		{"Version/Exists", testVersionExists},
@@ -201,6 +208,11 @@ func normSecret(s *store.Secret) store.Secret {
 	r.Begin, r.Next, r.Last = ms(r.Begin), ms(r.Next), ms(r.Last)
 	if len(c.Tags) == 0 {
 		c.Tags = nil
+	}
+	c.Replicas = nil
+	for _, rep := range s.Replicas {
+		rep.SyncedAt = ms(rep.SyncedAt)
+		c.Replicas = append(c.Replicas, rep)
 	}
 	return c
 }
