@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,7 +25,10 @@ type CacheOptions struct {
 	// the stale value at once. Default 1 s.
 	RetryInterval time.Duration
 	// PollInterval is how often a watched secret's versions are listed
-	// to notice a new one. Default 30 s.
+	// to notice a new one, when the server cannot tell the cache at once
+	// (a server without WaitSecretChange, or a caller a policy does not
+	// allow it); it also bounds the wait between failed long polls.
+	// Default 30 s.
 	PollInterval time.Duration
 	// OnError, when set, is called with the failures of background work
 	// (refreshes, polls). It must not block for long.
@@ -63,6 +67,10 @@ type Cache struct {
 	ctx    context.Context // ends at Close; background fetches use it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// noLongPoll is set once the server refused WaitSecretChange as an
+	// action it does not serve: watches poll instead.
+	noLongPoll atomic.Bool
 
 	mu       sync.Mutex
 	closed   bool

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/signature/tc3"
@@ -81,6 +82,10 @@ type Client struct {
 	retry     RetryPolicy
 	userAgent string
 	now       func() time.Time
+
+	// noCurrentCall is set once the server answers that it has no
+	// WaitSecretChange: GetCurrentSecretValue lists versions instead.
+	noCurrentCall atomic.Bool
 }
 
 // New returns a client for opts. It fails when the endpoint is missing or
@@ -129,6 +134,12 @@ func FromEnv(opts Options) (*Client, error) {
 	}
 	return New(opts)
 }
+
+// CloseIdleConnections closes the connections the client keeps open
+// between calls and is not using now, as http.Client's does; the client
+// stays usable. Call it when done with a client whose HTTPClient outlives
+// it, or before a server must shut down without waiting for them.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // Region returns the region the client names in its requests.
 func (c *Client) Region() string { return c.region }
@@ -198,6 +209,12 @@ func (c *Client) call(ctx context.Context, action string, mode retryMode, in, ou
 // was attempted more than once, so a write can tell its own earlier attempt
 // from a conflict.
 func (c *Client) send(ctx context.Context, p Product, action string, mode retryMode, in, out any) (retried bool, err error) {
+	return c.sendFor(ctx, p, action, mode, c.timeout, in, out)
+}
+
+// sendFor is send with each attempt bounded by timeout rather than the
+// client's Timeout: a long poll needs its wait on top of that.
+func (c *Client) sendFor(ctx context.Context, p Product, action string, mode retryMode, timeout time.Duration, in, out any) (retried bool, err error) {
 	body, err := requestBody(in)
 	if err != nil {
 		return false, fmt.Errorf("client: %s: encode request: %w", action, err)
@@ -205,7 +222,7 @@ func (c *Client) send(ctx context.Context, p Product, action string, mode retryM
 	defer clear(body) // it may hold a secret value
 	renewed := false
 	for attempt := 1; ; attempt++ {
-		err = c.once(ctx, p, action, body, out)
+		err = c.once(ctx, p, action, timeout, body, out)
 		if err == nil || ctx.Err() != nil {
 			return attempt > 1, err
 		}
@@ -240,12 +257,12 @@ func requestBody(in any) ([]byte, error) {
 }
 
 // once sends one signed request and decodes its answer.
-func (c *Client) once(ctx context.Context, p Product, action string, body []byte, out any) error {
+func (c *Client) once(ctx context.Context, p Product, action string, timeout time.Duration, body []byte, out any) error {
 	cred, err := c.creds.Credentials(ctx)
 	if err != nil {
 		return fmt.Errorf("client: %s: %w", action, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {

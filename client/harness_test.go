@@ -25,6 +25,12 @@ type serverLimits = server.Limits
 // waitLimit bounds every wait for a condition; none should come near it.
 const waitLimit = 10 * time.Second
 
+// fastRotation makes the rotation worker quick enough for tests: short
+// intervals and back-off, two attempts per step, a short grace.
+var fastRotation = server.RotationConfig{
+	Interval: 50 * time.Millisecond, Grace: 100 * time.Millisecond, RetryBase: 10 * time.Millisecond, MaxAttempts: 2,
+}
+
 // testServer is a real Coffer server running in this process.
 type testServer struct {
 	t      testing.TB
@@ -54,7 +60,8 @@ func startServerOn(t testing.TB, dir, addr string, limits server.Limits) *testSe
 	}
 	cfg := server.Config{
 		Listen: addr, DataDir: dir, Dev: true, MetricsOff: true, Limits: limits,
-		Root: iam.RootInput{AccountID: testAccount, KeyID: testKeyID, Secret: testSecret},
+		Root:     iam.RootInput{AccountID: testAccount, KeyID: testKeyID, Secret: testSecret},
+		Rotation: fastRotation,
 	}
 	srv, err := server.Open(context.Background(), cfg)
 	if err != nil {
@@ -100,6 +107,11 @@ func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
+// CloseIdleConnections lets Client.CloseIdleConnections reach the transport.
+func (c *counter) CloseIdleConnections() {
+	c.next.(interface{ CloseIdleConnections() }).CloseIdleConnections()
+}
+
 func (c *counter) count(action string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -134,6 +146,11 @@ func mustClient(t testing.TB, url string, rt http.RoundTripper) *client.Client {
 	if err != nil {
 		t.Fatalf("client.New: %v", err)
 	}
+	// Before the server stops (cleanups run last first): a connection
+	// dialled for a call cancelled meanwhile (a cache closing its long
+	// polls) sits open and unused, and net/http's Shutdown waits 5 s for
+	// such a connection's first request.
+	t.Cleanup(c.CloseIdleConnections)
 	return c
 }
 

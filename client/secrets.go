@@ -128,11 +128,28 @@ func (c *Client) GetSecretValue(ctx context.Context, name, versionID string) (*S
 // copied (Go strings cannot be wiped; this keeps it from living longer).
 func clearString(s *string) { *s = "" }
 
-// GetCurrentSecretValue returns the value of the secret's current version,
-// its newest, with that version's real id: it lists the versions, then
-// reads the newest by id. It fails as ListSecretVersionIds and
-// GetSecretValue do, with ResourceNotFound for a secret without versions.
+// GetCurrentSecretValue returns the value of the version the server serves
+// this caller by default — the current one, or a roll-out's — with that
+// version's real id: it asks WaitSecretChange which version that is (without
+// waiting), then reads it by id. A server or caller without WaitSecretChange
+// gets the newest version instead (listed with ListSecretVersionIds), which
+// is the current one unless a rotation or a roll-out is in progress. It
+// fails as GetSecretValue does, with ResourceNotFound for a secret without
+// versions.
 func (c *Client) GetCurrentSecretValue(ctx context.Context, name string) (*SecretValue, error) {
+	if !c.noCurrentCall.Load() {
+		ch, err := c.WaitSecretChange(ctx, name, "", 0)
+		switch {
+		case err == nil && ch.VersionID != "":
+			return c.GetSecretValue(ctx, name, ch.VersionID)
+		case hasCode(CodeOf(err), "InvalidAction") || hasCode(CodeOf(err), "UnsupportedOperation") || hasCode(CodeOf(err), CodeUnauthorized):
+			// An older server, or a caller not allowed WaitSecretChange:
+			// list instead, from now on.
+			c.noCurrentCall.Store(true)
+		case err != nil:
+			return nil, err
+		}
+	}
 	vs, err := c.ListSecretVersionIds(ctx, name)
 	if err != nil {
 		return nil, err

@@ -40,7 +40,8 @@ func (c *Client) GetServiceStatus(ctx context.Context) (*ServiceStatus, error) {
 }
 
 // DescribeSupportedProducts returns the products whose credentials the
-// server can rotate (none until database rotation lands).
+// server can rotate, the ProductName values of CreateProductSecret. It
+// fails only as every call may.
 func (c *Client) DescribeSupportedProducts(ctx context.Context) ([]string, error) {
 	var out struct{ Products []string }
 	if err := c.call(ctx, "DescribeSupportedProducts", retryIdempotent, nil, &out); err != nil {

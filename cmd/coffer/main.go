@@ -34,6 +34,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newOperatorCmd())
 	root.AddCommand(newSecretCmd(), newRunCmd(), newAgentCmd(), newProfileCmd(), newCompletionCmd())
+	root.AddCommand(newDBCmd(), newFlowCmd())
 	return root
 }
 

@@ -49,7 +49,7 @@ func TestOperatorRekey(t *testing.T) {
 
 	out, err := rekeyCmd("--to", "file:"+newPath, "-o", "json")
 	var rep rekey.Report
-	if err != nil || json.Unmarshal(out, &rep) != nil || rep.Rewrapped == 0 || rep.CheckValues != 1 || rep.AuditKeys != 2 || rep.AccessKeys != 1 {
+	if err != nil || json.Unmarshal(out, &rep) != nil || rep.Rewrapped == 0 || rep.CheckValues != 1 || rep.AuditKeys != 3 || rep.AccessKeys != 1 { // audit HMAC, audit signer, webhook signer
 		t.Fatalf("rekey: %v, printed %s\n%s", err, out, &stderr)
 	}
 	out, err = rekeyCmd("--to", "file:"+newPath)

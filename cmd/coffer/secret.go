@@ -36,6 +36,7 @@ unreachable or unavailable.`
 		newSecretStatusCmd(conn, "disable"), newSecretStatusCmd(conn, "enable"),
 		newSecretDeleteCmd(conn), newSecretRestoreCmd(conn),
 	)
+	addRotationCommands(cmd, conn)
 	return cmd
 }
 

@@ -6,13 +6,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coffer-secrets/coffer/internal/iam"
+	"github.com/coffer-secrets/coffer/internal/replicate"
 	"github.com/coffer-secrets/coffer/internal/server"
+	"github.com/coffer-secrets/coffer/internal/store"
 	"github.com/coffer-secrets/coffer/internal/usage"
 )
 
@@ -21,6 +24,7 @@ func newServerCmd() *cobra.Command {
 	var logFormat, logLevel string
 	var drain time.Duration
 	var metricsOn bool
+	var peers []string
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the Coffer server",
@@ -50,6 +54,15 @@ stored (the secret half encrypted) and printed once.`,
 			if (cfg.Root.KeyID == "") != (cfg.Root.Secret == "") {
 				return fmt.Errorf("COFFER_ROOT_SECRET_ID and COFFER_ROOT_SECRET_KEY go together")
 			}
+			for _, p := range peers {
+				region, url, ok := strings.Cut(p, "=")
+				if !ok || region == "" || !strings.HasPrefix(url, "https://") {
+					return fmt.Errorf("--peer %q: want REGION=https://HOST:PORT", p)
+				}
+				cfg.Replication.Peers = append(cfg.Replication.Peers, replicate.Peer{Region: region, URL: url})
+			}
+			cfg.Rotation.WebhookAllowHTTP = cfg.Dev
+			cfg.Rotation.Hook = crashHook(os.Getenv("COFFER_TEST_ROTATION_CRASH"))
 			return runServer(cmd.Context(), cmd, cfg, drain)
 		},
 	}
@@ -78,6 +91,16 @@ stored (the secret half encrypted) and printed once.`,
 	f.DurationVar(&cfg.UsageInterval, "usage-interval", usage.DefaultInterval, "how often usage is rolled up from the audit log")
 	f.BoolVar(&metricsOn, "metrics", true, "serve Prometheus metrics at /metrics (--metrics=false turns them off)")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve /metrics on this address instead of --listen: plain HTTP on a loopback address, TLS with the API's certificate elsewhere")
+	f.DurationVar(&cfg.Rotation.Interval, "rotation-interval", 5*time.Second, "how often scheduled rotations and retries are looked for")
+	f.DurationVar(&cfg.Rotation.Grace, "rotation-grace", time.Minute, "alternating strategies: how long a credential that stopped being current keeps working, at least")
+	f.DurationVar(&cfg.Rotation.RetryBase, "rotation-retry", 10*time.Second, "wait after a rotation step's first failure (doubling, up to an hour)")
+	f.IntVar(&cfg.Rotation.MaxAttempts, "rotation-attempts", 5, "attempts of a rotation step before the rotation is rolled back")
+	f.StringVar(&cfg.Rotation.WebhookCA, "webhook-ca", "", "PEM bundle of extra CAs trusted for rotation webhook endpoints")
+	f.StringArrayVar(&peers, "peer", nil, "another deployment to replicate secrets to: REGION=https://HOST:PORT (repeatable; docs/replication.md)")
+	f.StringVar(&cfg.Replication.PeerCert, "peer-cert", "", "this deployment's client certificate for its peers (PEM)")
+	f.StringVar(&cfg.Replication.PeerKey, "peer-key", "", "the key of --peer-cert (PEM)")
+	f.StringVar(&cfg.Replication.PeerCA, "peer-ca", "", "the CA that signs the peers' certificates (PEM): peers calling in must present one")
+	f.DurationVar(&cfg.Replication.Interval, "replication-interval", 2*time.Second, "how often replicas are checked when no change wakes the shipper")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
@@ -114,4 +137,23 @@ func newLogger(format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format is text or json, not %q", format)
+}
+
+// crashHook returns the rotation hook the crash tests use: with
+// COFFER_TEST_ROTATION_CRASH=STEP:PHASE (phase before, after or record)
+// the server kills itself with SIGKILL at that point of a rotation, as a
+// power cut would. Unset, it returns nil. It exists for tests.
+func crashHook(at string) func(*store.RotationRun, string) error {
+	step, phase, ok := strings.Cut(at, ":")
+	if !ok {
+		return nil
+	}
+	return func(r *store.RotationRun, p string) error {
+		if r.Step == step && p == phase {
+			fmt.Fprintf(os.Stderr, "crash hook: killing the server at %s %s of flow %d\n", step, phase, r.ID)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // SIGKILL cannot be caught; wait for it
+		}
+		return nil
+	}
 }

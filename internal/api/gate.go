@@ -182,6 +182,7 @@ func (g *Gate) do(ctx context.Context, c *Call, fn func(ctx context.Context, sc 
 	if c.loaded != nil {
 		ctx = secrets.WithLoaded(ctx, c.Scope(), c.SecretName, c.loaded)
 	}
+	ctx = secrets.WithCaller(ctx, secrets.Caller{ID: c.Principal.ID, Name: c.Principal.Name, Kind: string(c.Principal.Kind), Tags: c.Principal.Tags})
 	return fn(ctx, c.Scope())
 }
 

@@ -23,6 +23,11 @@ type Keys struct {
 	Signer ed25519.PrivateKey
 	Public ed25519.PublicKey
 	KeyID  string // hex SHA-256 prefix of Public
+
+	// Webhook signs calls to rotation webhooks; WebhookKeyID names its
+	// public half as KeyID does.
+	Webhook      ed25519.PrivateKey
+	WebhookKeyID string
 }
 
 // String hides the keys.
@@ -35,6 +40,9 @@ const (
 	metaHMAC   = "audit-hmac-key"
 	metaSigner = "audit-signing-key"
 	metaPublic = "audit-public-key"
+	// metaWebhook seeds the key that signs rotation webhook calls, so an
+	// endpoint can tell a call came from this deployment.
+	metaWebhook = "webhook-signing-key"
 )
 
 // LoadKeys returns the audit keys, creating them in st on first start. It
@@ -53,6 +61,12 @@ func LoadKeys(ctx context.Context, st store.Store, r root.Provider) (*Keys, erro
 		priv := ed25519.NewKeyFromSeed(seed)
 		pub := priv.Public().(ed25519.PublicKey)
 		k = &Keys{HMAC: hm, Signer: priv, Public: pub, KeyID: KeyID(pub)}
+		wseed, err := sealedMeta(ctx, tx, r, metaWebhook, func() ([]byte, error) { return randomBytes(ed25519.SeedSize) })
+		if err != nil {
+			return err
+		}
+		k.Webhook = ed25519.NewKeyFromSeed(wseed)
+		k.WebhookKeyID = KeyID(k.Webhook.Public().(ed25519.PublicKey))
 		return tx.SetMeta(ctx, metaPublic, hex.EncodeToString(pub))
 	})
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 // failing key's name (never its value), fault.KeyUnavailable when neither
 // root key opens it.
 func RewrapKeys(ctx context.Context, st store.Store, from, to root.Provider) (found, rewrapped int, err error) {
-	for _, name := range []string{metaHMAC, metaSigner} {
+	for _, name := range []string{metaHMAC, metaSigner, metaWebhook} {
 		ok, moved, err := keys.RewrapMeta(ctx, st, name, keys.AAD("coffer/"+name), from, to)
 		if err != nil {
 			return found, rewrapped, err

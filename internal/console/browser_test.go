@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -229,7 +230,42 @@ func TestBrowser(t *testing.T) {
 		e.mustCreate(n, "seed-value", store.Tag{Key: "env", Value: []string{"prod", "staging"}[i%2]})
 	}
 	t.Run("Admin", func(t *testing.T) { browserAdmin(t, e) })
+	t.Run("Rotation", func(t *testing.T) { browserRotation(t, e) })
 	t.Run("ReadOnly", func(t *testing.T) { browserReadOnly(t, e) })
+}
+
+// browserRotation: on a secret the random rotator rotated, click Rotate
+// now and see the new run, then see it succeed.
+func browserRotation(t *testing.T, e *env) {
+	const name = "orders-db-password"
+	e.awaitRun(t, e.mustRotate(t, name, nil).ID, store.RunSucceeded)
+	p := &page{t: t, ctx: tab(t), e: e}
+	p.signIn(adminUser, adminPassword)
+	p.open("/console/secrets/" + name)
+	if got := p.text("#rotator"); got != "coffer:random" {
+		t.Fatalf("rotator %q, want coffer:random", got)
+	}
+	p.submit("rotate now", "#rotate-now")
+	if got := p.text("#flash"); !strings.Contains(got, "Started rotation") {
+		t.Fatalf("after Rotate now: flash %q", got)
+	}
+	runs := e.runs(t, name)
+	if len(runs) != 2 {
+		t.Fatalf("%d runs after Rotate now, want 2", len(runs))
+	}
+	row := "#run-" + strconv.FormatInt(runs[0].ID, 10)
+	if !p.has(row) {
+		t.Fatalf("the page after Rotate now does not show run %d", runs[0].ID)
+	}
+	e.awaitRun(t, runs[0].ID, store.RunSucceeded)
+	p.open("/console/secrets/" + name)
+	if got := p.text(row); !strings.Contains(got, "Succeeded") {
+		t.Errorf("run %d reads %q, want Succeeded", runs[0].ID, got)
+	}
+	if strings.Contains(p.html(), "seed-value") {
+		t.Errorf("the page shows the value")
+	}
+	p.screenshot("secret-rotation")
 }
 
 // browserAdmin: sign in, create a secret, put a version, reveal it,
@@ -333,5 +369,10 @@ func browserReadOnly(t *testing.T, e *env) {
 	}
 	if !p.has("#no-actions") || strings.Contains(p.html(), "seed-value") {
 		t.Errorf("want the no-actions note and no value")
+	}
+	// On a rotated secret: the history, and no rotation button.
+	p.open("/console/secrets/orders-db-password")
+	if !p.has("#rotation") || p.has("#rotate-now") || p.has("form[action$='/rotate']") {
+		t.Errorf("a read-only user: rotation section shown %v, Rotate now shown %v", p.has("#rotation"), p.has("#rotate-now"))
 	}
 }

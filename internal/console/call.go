@@ -118,6 +118,8 @@ func status(err error) int {
 		return http.StatusTooManyRequests
 	case fault.Unavailable:
 		return http.StatusServiceUnavailable
+	case fault.Unsupported:
+		return http.StatusNotImplemented
 	}
 	return http.StatusInternalServerError
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coffer-secrets/coffer/internal/api"
 	"github.com/coffer-secrets/coffer/internal/kms"
+	"github.com/coffer-secrets/coffer/internal/rotation"
 )
 
 // Prefix is the path the console is served under.
@@ -29,6 +30,9 @@ var files embed.FS
 type Config struct {
 	Gate *api.Gate
 	KMS  *kms.Service // nil: the keys page says keys are not served
+	// Rotation runs rotations; nil: the secret page says rotation is not
+	// served, and Rotate now answers UnsupportedOperation.
+	Rotation *rotation.Service
 	// Clock is the time source of sessions; nil means time.Now.
 	Clock func() time.Time
 	// Dev allows signing in over plain HTTP (the --dev server listens on
@@ -95,6 +99,8 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /console/secrets/{name}", h.authed(h.showSecret))
 	m.HandleFunc("POST /console/secrets/{name}/versions", h.authed(h.putVersion))
 	m.HandleFunc("POST /console/secrets/{name}/reveal", h.authed(h.reveal))
+	m.HandleFunc("POST /console/secrets/{name}/rotate", h.authed(h.rotateNow))
+	m.HandleFunc("POST /console/secrets/{name}/rollout/{op}", h.authed(h.endRollout))
 	m.HandleFunc("POST /console/secrets/{name}/{op}", h.authed(h.lifecycle))
 	m.HandleFunc("GET /console/audit", h.authed(h.auditSearch))
 	m.HandleFunc("GET /console/users", h.authed(h.listUsers))

@@ -19,6 +19,7 @@ import (
 	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/console"
 	"github.com/coffer-secrets/coffer/internal/iam"
+	"github.com/coffer-secrets/coffer/internal/rotation"
 	"github.com/coffer-secrets/coffer/internal/secrets"
 	"github.com/coffer-secrets/coffer/internal/server"
 	"github.com/coffer-secrets/coffer/internal/store"
@@ -82,7 +83,7 @@ func startEnv(t testing.TB) *env {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, 5*time.Second) }()
 	e.srv = srv
-	h := console.New(console.Config{Gate: srv.Gate, KMS: srv.KMS, Dev: true, Log: log,
+	h := console.New(console.Config{Gate: srv.Gate, KMS: srv.KMS, Rotation: srv.Rotation, Dev: true, Log: log,
 		Clock: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }})
 	mux := http.NewServeMux()
 	mux.Handle("/", http.NotFoundHandler()) // the API edges, as in server.wire
@@ -131,6 +132,66 @@ func (e *env) mustCreate(name, value string, tags ...store.Tag) {
 	if err != nil {
 		e.t.Fatalf("create %s: %v", name, err)
 	}
+}
+
+// mustRotate gives a secret the random rotator on a 7-day schedule and
+// starts a run, which the server's worker works on in the background;
+// beta, when set, finishes the run into a roll-out to the callers it names.
+func (e *env) mustRotate(t testing.TB, name string, beta *secrets.Rollout) *store.RotationRun {
+	t.Helper()
+	run, _, err := e.srv.Rotation.Rotate(context.Background(), e.scope(), name, rotation.RotateInput{
+		Spec: &rotation.Spec{Rotator: rotation.RotatorRandom}, Rules: &rotation.Rules{Days: 7},
+		Enable: true, Immediately: true, Beta: beta})
+	if err != nil {
+		t.Fatalf("rotate %s: %v", name, err)
+	}
+	return run
+}
+
+// awaitRun polls a run until it ends, and fails unless it ends in state
+// want before the deadline.
+func (e *env) awaitRun(t testing.TB, id int64, want store.RunState) *store.RotationRun {
+	t.Helper()
+	const wait = 30 * time.Second
+	deadline := time.Now().Add(wait)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		run, err := e.srv.Rotation.Flow(context.Background(), e.scope(), id)
+		if err != nil {
+			t.Fatalf("run %d: %v", id, err)
+		}
+		if run.State != store.RunRunning {
+			if run.State != want {
+				t.Fatalf("run %d ended %s (%s), want %s", id, run.State, run.Error, want)
+			}
+			return run
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %d still %s at step %s after %v", id, run.State, run.Step, wait)
+		}
+		<-tick.C
+	}
+}
+
+// runs returns a secret's rotation runs, newest first.
+func (e *env) runs(t testing.TB, name string) []*store.RotationRun {
+	t.Helper()
+	_, runs, err := e.srv.Rotation.Runs(context.Background(), e.scope(), name, 100)
+	if err != nil {
+		t.Fatalf("runs of %s: %v", name, err)
+	}
+	return runs
+}
+
+// current returns a secret's current version and its value as text.
+func (e *env) current(t testing.TB, name string) (string, string) {
+	t.Helper()
+	_, ver, val, err := e.srv.Secrets.GetValue(context.Background(), e.scope(), name, secrets.Selector{Stage: secrets.StageCurrent})
+	if err != nil {
+		t.Fatalf("current value of %s: %v", name, err)
+	}
+	return ver.ID, val.Text()
 }
 
 // status returns a secret's status, "" when it does not exist.

@@ -25,6 +25,8 @@ func TestHTTP(t *testing.T) {
 		{"SignInRefused", testSignInRefused}, {"CSRF", testCSRF}, {"ForgedSession", testForgedSession},
 		{"CrossSite", testCrossSite}, {"RevealNeverLeaks", testRevealNeverLeaks},
 		{"ReadOnlyUser", testReadOnlyUser}, {"TLS", testTLS}, {"SessionEnds", testSessionEnds},
+		{"RotationSection", testRotationSection}, {"RotateNow", testRotateNow},
+		{"RotationReadOnly", testRotationReadOnly}, {"RotationAccounts", testRotationAccounts},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, e) })
 	}

@@ -27,6 +27,7 @@ type secretData struct {
 	ShowReaders bool // ssm:DescribeSecretConsumers allowed
 	Revealed    *revealed
 	Error       string
+	Rotation    rotationView
 
 	CanReveal, CanPut, CanDisable, CanEnable, CanDelete, CanRestore bool
 }
@@ -44,13 +45,17 @@ func (h *Handler) showSecret(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 // secretPage renders a secret as ssm:DescribeSecret, with its versions
-// (ssm:ListSecretVersionIds) and readers (ssm:DescribeSecretConsumers)
-// when those are allowed too.
+// (ssm:ListSecretVersionIds), readers (ssm:DescribeSecretConsumers) and
+// rotation runs (ssm:DescribeRotationDetail) when those are allowed too.
 func (h *Handler) secretPage(w http.ResponseWriter, r *http.Request, s *session, code int, d secretData) {
 	name := r.PathValue("name")
 	err := h.do(r, s, secretOp("DescribeSecret", name, nil), func(ctx context.Context, sc secrets.Scope) error {
 		var err error
-		d.Secret, err = h.gate.Secrets.Meta(ctx, sc, name)
+		if d.Secret, err = h.gate.Secrets.Meta(ctx, sc, name); err != nil {
+			return err
+		}
+		d.Rotation = h.rotationSettings(d.Secret)
+		d.Rotation.Accounts, err = h.accounts(ctx, sc, d.Secret)
 		return err
 	})
 	if err != nil {
@@ -75,6 +80,9 @@ func (h *Handler) secretPage(w http.ResponseWriter, r *http.Request, s *session,
 			return err
 		})
 	}
+	if err == nil {
+		err = h.rotationRuns(r, s, &d)
+	}
 	if err != nil {
 		h.failErr(w, r, s, err)
 		return
@@ -94,6 +102,7 @@ func (h *Handler) allowed(r *http.Request, s *session, d *secretData) {
 	d.CanEnable = st == store.StatusDisabled && can("EnableSecret")
 	d.CanDelete = st == store.StatusDisabled && can("DeleteSecret")
 	d.CanRestore = st == store.StatusPendingDelete && can("RestoreSecret")
+	h.allowedRotation(r, s, d)
 }
 
 func secretOp(action, name string, params map[string]any) op {

@@ -69,6 +69,10 @@ const (
 	RotationInProgress    Reason = "rotation in progress"
 	NoRotator             Reason = "no rotator"
 	RotationForbidden     Reason = "rotation forbidden"
+	IsReplica             Reason = "secret is a replica"
+	NotReplica            Reason = "secret is not a replica"
+	HasReplicas           Reason = "secret has replicas"
+	DatabaseExists        Reason = "database registered already"
 )
 
 // Error is a Coffer error. Msg is safe to return to a client: it never holds a

@@ -48,6 +48,10 @@ type Metrics struct {
 
 	keyProvider       *prometheus.HistogramVec
 	keyProviderErrors *prometheus.CounterVec
+
+	replicationLag  *prometheus.GaugeVec
+	rotations       *prometheus.CounterVec
+	rotationSeconds prometheus.Histogram
 }
 
 // New returns a Metrics on a registry of its own, with the Go runtime and
@@ -59,6 +63,8 @@ func New() *Metrics {
 	m.newAudit()
 	m.newCache()
 	m.newKeyProvider()
+	m.newReplication()
+	m.newRotation()
 	return m
 }
 

@@ -155,7 +155,7 @@ func (f *fixture) sealedCount(t *testing.T) (material, all int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return material, material + len(f.creds) + 2 + 1 // audit keys, check value
+	return material, material + len(f.creds) + 3 + 1 // audit and webhook keys, check value
 }
 
 // wantOpensOnly checks that every sealed value opens with good alone, and
@@ -236,7 +236,7 @@ func TestRunMovesEverythingOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := rekey.Report{From: f.a.Describe(), To: f.b.Describe(), Keys: 5, MaterialVersions: material,
-		AccessKeys: len(f.creds), AuditKeys: 2, CheckValues: 1, Rewrapped: total}
+		AccessKeys: len(f.creds), AuditKeys: 3, CheckValues: 1, Rewrapped: total}
 	if rep != want {
 		t.Fatalf("first run:\n got %+v\nwant %+v", rep, want)
 	}

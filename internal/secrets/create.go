@@ -22,6 +22,7 @@ type CreateInput struct {
 	ResourceID  string // "" for the secret's own id
 	Status      Status // "" for Enabled; Creating for asynchronous creation
 	CreatedBy   string
+	Replicas    []ReplicaInput // regions to replicate the secret to
 
 	Value     *Value   // the first value; nil for a secret with no version yet
 	VersionID string   // the first version's id; "" for a generated one
@@ -124,6 +125,9 @@ func newSecret(sc Scope, in CreateInput, keyID string, now time.Time) *Secret {
 	}
 	if sec.ResourceID == "" {
 		sec.ResourceID = sec.ID
+	}
+	for _, r := range in.Replicas {
+		sec.Replicas = append(sec.Replicas, store.Replica{Region: r.Region, KeyID: r.KeyID, Status: ReplicaInProgress})
 	}
 	return sec
 }

@@ -15,7 +15,7 @@ func (s *Service) change(ctx context.Context, op string, sc Scope, name string, 
 	var sec *Secret
 	err := s.update(ctx, func(tx store.Tx, now time.Time) error {
 		var err error
-		if sec, err = load(ctx, tx, op, sc, name); err != nil {
+		if sec, err = loadWritable(ctx, tx, op, sc, name); err != nil {
 			return err
 		}
 		changed, err := fn(sec, now)
@@ -78,7 +78,7 @@ func (s *Service) Delete(ctx context.Context, sc Scope, name string, in DeleteIn
 	var sec *Secret
 	err := s.update(ctx, func(tx store.Tx, now time.Time) error {
 		var err error
-		if sec, err = load(ctx, tx, op, sc, name); err != nil {
+		if sec, err = loadWritable(ctx, tx, op, sc, name); err != nil {
 			return err
 		}
 		if err := checkDeletable(op, sec, in); err != nil {
@@ -106,6 +106,9 @@ func checkDeletable(op string, sec *Secret, in DeleteInput) error {
 		return fault.E(op, fault.WrongState, "secret "+sec.Name+" must be disabled before it is deleted").Because(fault.SecretEnabled)
 	case sec.Status == store.StatusCreating:
 		return statusError(op, sec)
+	case len(sec.Replicas) > 0:
+		// As AWS: replicas go first, so none is left orphaned.
+		return fault.E(op, fault.WrongState, "secret "+sec.Name+" is replicated to other regions; remove them from replication (RemoveRegionsFromReplication) before deleting it").Because(fault.HasReplicas)
 	}
 	return nil
 }
@@ -160,7 +163,7 @@ func (s *Service) checkPatch(op string, p MetaPatch) error {
 
 // patch applies p to the named secret in tx.
 func (s *Service) patch(ctx context.Context, tx store.Tx, op string, sc Scope, name string, p MetaPatch, now time.Time) (*Secret, error) {
-	sec, err := load(ctx, tx, op, sc, name)
+	sec, err := loadWritable(ctx, tx, op, sc, name)
 	if err != nil {
 		return nil, err
 	}

@@ -17,8 +17,8 @@ type preloaded struct {
 // WithLoaded returns ctx carrying sec, read for a call in scope sc by name
 // (as the caller named it, pins included), so that a read of the same
 // secret in that call need not read it again. The gate reads a secret's
-// metadata to authorize a call; GetValue and Describe reuse it. Writes
-// always read again in their own transaction.
+// metadata to authorize a call; GetValue reuses it. Describe and writes
+// read again in their own transaction, so what they see is of one moment.
 func WithLoaded(ctx context.Context, sc Scope, name string, sec *Secret) context.Context {
 	return context.WithValue(ctx, preloadKey{}, &preloaded{sc: sc, name: name, sec: sec})
 }

@@ -59,6 +59,12 @@ type Service struct {
 	Audit  *audit.Log // nil: state changes are not audited (unit tests)
 	Limits Limits
 	Clock  func() time.Time // nil means time.Now
+
+	// OnChange, when set, is called after every committed write (the
+	// replication shipper starts a pass).
+	OnChange func()
+
+	changes hub // wakes WaitChange after every committed write
 }
 
 func (s *Service) limits() Limits {
@@ -80,7 +86,14 @@ func (s *Service) now() time.Time {
 // update runs fn in a write transaction that also appends the audit event
 // of the call in ctx (audit.Log.Update).
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx, now time.Time) error) error {
-	return s.Audit.Update(ctx, s.Store, s.now, fn)
+	err := s.Audit.Update(ctx, s.Store, s.now, fn)
+	if err == nil {
+		s.changes.broadcast()
+		if s.OnChange != nil {
+			s.OnChange()
+		}
+	}
+	return err
 }
 
 func (s *Service) view(ctx context.Context, fn func(tx store.Tx, now time.Time) error) error {

@@ -30,7 +30,7 @@ func (s *Service) MoveStage(ctx context.Context, sc Scope, name string, in MoveI
 	var sec *Secret
 	err := s.update(ctx, func(tx store.Tx, now time.Time) error {
 		var err error
-		if sec, err = load(ctx, tx, op, sc, name); err != nil {
+		if sec, err = loadWritable(ctx, tx, op, sc, name); err != nil {
 			return err
 		}
 		if err := statusError(op, sec, store.StatusEnabled, store.StatusDisabled); err != nil {

@@ -71,6 +71,16 @@ func (s *Service) noteAccess(ctx context.Context, sec *Secret) error {
 }
 
 func pick(ctx context.Context, tx store.Tx, op string, sec *Secret, sel Selector) (*Version, error) {
+	if sel.OrStage != "" && sel.Stage == "" && sec.Rotation.Rotator != "" {
+		// A secret that rotates: Tencent's SSM_Current is the version its
+		// rotations made current, not the first version that bears the name.
+		sel = Selector{Stage: sel.OrStage}
+	}
+	if sel.VersionID == "" && (sel.Stage == "" || sel.Stage == StageCurrent) {
+		if v := rolloutVersion(ctx, tx, sec); v != nil {
+			return v, nil
+		}
+	}
 	if sel.VersionID == "" {
 		stage := sel.Stage
 		if stage == "" {
@@ -79,6 +89,11 @@ func pick(ctx context.Context, tx store.Tx, op string, sec *Secret, sel Selector
 		return byStage(ctx, tx, op, sec, stage)
 	}
 	v, err := tx.Version(ctx, sec.ID, sel.VersionID)
+	if fault.Is(err, fault.NotFound) && sel.OrStage == StageCurrent {
+		if v := rolloutVersion(ctx, tx, sec); v != nil {
+			return v, nil
+		}
+	}
 	if fault.Is(err, fault.NotFound) && sel.OrStage != "" {
 		return byStage(ctx, tx, op, sec, sel.OrStage)
 	}
@@ -115,6 +130,9 @@ type PutInput struct {
 	// oldest first, never one younger than a day (the AWS rule), before
 	// the version limit applies.
 	PruneDeprecated bool
+	// PruneYoung lets PruneDeprecated delete versions younger than a day
+	// too (a rotation's own history).
+	PruneYoung bool
 }
 
 // PutValue adds a version to an Enabled or Disabled secret and moves its
@@ -194,7 +212,7 @@ func (s *Service) roomFor(ctx context.Context, tx store.Tx, op string, sec *Secr
 		limit = s.limits().MaxVersions
 	}
 	for i := 0; in.PruneDeprecated && len(vs) >= limit && i < len(vs); {
-		if v := vs[i]; len(v.Stages) == 0 && now.Sub(v.CreatedAt) >= 24*time.Hour {
+		if v := vs[i]; len(v.Stages) == 0 && (in.PruneYoung || now.Sub(v.CreatedAt) >= 24*time.Hour) {
 			if err := tx.DeleteVersion(ctx, sec.ID, v.ID); err != nil {
 				return nil, fmt.Errorf("prune version %s: %w", v.ID, err)
 			}
@@ -296,7 +314,7 @@ func intersect(a, b []string) []string {
 
 // writable loads a secret whose values may be changed by hand.
 func (s *Service) writable(ctx context.Context, tx store.Tx, op string, sc Scope, name string) (*Secret, error) {
-	sec, err := load(ctx, tx, op, sc, name)
+	sec, err := loadWritable(ctx, tx, op, sc, name)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +374,7 @@ func (s *Service) DeleteVersion(ctx context.Context, sc Scope, name, versionID s
 		return err
 	}
 	return s.update(ctx, func(tx store.Tx, now time.Time) error {
-		sec, err := load(ctx, tx, op, sc, name)
+		sec, err := loadWritable(ctx, tx, op, sc, name)
 		if err != nil {
 			return err
 		}
@@ -398,7 +416,9 @@ func (s *Service) Describe(ctx context.Context, sc Scope, name string) (*Secret,
 	var vs []*Version
 	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
 		var err error
-		sec, err = loadForRead(ctx, sc, name, func() (*Secret, error) { return load(ctx, tx, op, sc, name) })
+		// Read afresh, not the gate's copy: the metadata (rotation dates)
+		// and the versions (stages) must be of one moment.
+		sec, err = load(ctx, tx, op, sc, name)
 		if err != nil {
 			return err
 		}

@@ -24,7 +24,7 @@ type auditCase struct {
 	family, action string
 	body           any
 	resource       string // the Resource the event names
-	version        string // the VersionID the event names, "" for none
+	version        string // the VersionID the event names, "" for none, "*" for one made up by the server
 	fails          bool   // the call is expected to fail (its error code is then recorded)
 }
 
@@ -45,6 +45,10 @@ var tencentCoverage = []auditCase{
 	{"ssm", "PutSecretValue", map[string]any{"SecretName": "cov-t", "VersionId": "v2", "SecretString": covValue2}, "cov-t", "v2", false},
 	{"ssm", "UpdateSecret", map[string]any{"SecretName": "cov-t", "VersionId": "v2", "SecretString": covValue3}, "cov-t", "v2", false},
 	{"ssm", "GetSecretValue", map[string]any{"SecretName": "cov-t", "VersionId": "SSM_Current"}, "cov-t", "v2", false},
+	{"ssm", "StartSecretRollout", map[string]any{"SecretName": "cov-t", "VersionId": "v1", "Percent": 10}, "cov-t", "", false},
+	{"ssm", "AbandonSecretRollout", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
+	{"ssm", "PromoteSecretRollout", map[string]any{"SecretName": "cov-t"}, "cov-t", "", true}, // no roll-out left
+	{"ssm", "WaitSecretChange", map[string]any{"SecretName": "cov-t", "VersionId": "v0", "WaitSeconds": 0}, "cov-t", "", false},
 	{"ssm", "ListSecretVersionIds", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
 	{"ssm", "DescribeSecret", map[string]any{"SecretName": "cov-t"}, "cov-t", "", false},
 	{"ssm", "UpdateDescription", map[string]any{"SecretName": "cov-t", "Description": "d"}, "cov-t", "", false},
@@ -61,14 +65,21 @@ var tencentCoverage = []auditCase{
 	{"ssm", "GetRegions", map[string]any{}, "", "", false},
 	{"ssm", "GetServiceStatus", map[string]any{}, "", "", false},
 	{"ssm", "DescribeSupportedProducts", map[string]any{}, "", "", false},
-	{"ssm", "CreateProductSecret", map[string]any{}, "", "", true},
-	{"ssm", "RotateProductSecret", map[string]any{}, "", "", true},
-	{"ssm", "UpdateRotationStatus", map[string]any{}, "", "", true},
-	{"ssm", "DescribeRotationDetail", map[string]any{}, "", "", true},
-	{"ssm", "DescribeRotationHistory", map[string]any{}, "", "", true},
-	{"ssm", "DescribeAsyncRequestInfo", map[string]any{}, "", "", true},
-	{"ssm", "CreateSSHKeyPairSecret", map[string]any{}, "", "", true},
-	{"ssm", "GetSSHKeyPairValue", map[string]any{}, "", "", true},
+	{"ssm", "CreateProductSecret", map[string]any{"SecretName": "cov-p", "UserNamePrefix": "cov", "ProductName": "Mysql", "InstanceID": "cov-none",
+		"Domains": []string{"%"}, "PrivilegesList": []map[string]any{{"PrivilegeName": "GlobalPrivileges", "Privileges": []string{"SELECT"}}}}, "cov-p", "", true},
+	{"ssm", "CreateSSHKeyPairSecret", map[string]any{"SecretName": "cov-ssh", "ProjectId": 0}, "cov-ssh", "*", false},
+	{"ssm", "GetSSHKeyPairValue", map[string]any{"SecretName": "cov-ssh"}, "cov-ssh", "*", false},
+	{"ssm", "RotateProductSecret", map[string]any{"SecretName": "cov-ssh"}, "cov-ssh", "", false},
+	{"ssm", "UpdateRotationStatus", map[string]any{"SecretName": "cov-ssh", "EnableRotation": false}, "cov-ssh", "", false},
+	{"ssm", "DescribeRotationDetail", map[string]any{"SecretName": "cov-ssh"}, "cov-ssh", "", false},
+	{"ssm", "DescribeRotationHistory", map[string]any{"SecretName": "cov-ssh"}, "cov-ssh", "", false},
+	{"ssm", "ReplicateSecretToRegions", map[string]any{"SecretName": "cov-ssh", "Regions": []map[string]any{{"Region": "ap-shanghai"}}}, "cov-ssh", "", false},
+	{"ssm", "RemoveRegionsFromReplication", map[string]any{"SecretName": "cov-ssh", "Regions": []string{"ap-shanghai"}}, "cov-ssh", "", false},
+	{"ssm", "StopReplicationToReplica", map[string]any{"SecretName": "cov-ssh"}, "cov-ssh", "", true}, // not a replica
+	{"ssm", "DescribeAsyncRequestInfo", map[string]any{"FlowID": 987654321}, "", "", true},
+	{"ssm", "RegisterDatabase", map[string]any{"InstanceID": "cov-db", "Engine": "postgresql", "Host": "127.0.0.1", "AdminSecret": "cov-t", "SkipCheck": true}, "", "", false},
+	{"ssm", "DescribeDatabases", map[string]any{}, "", "", false},
+	{"ssm", "DeregisterDatabase", map[string]any{"InstanceID": "cov-db"}, "", "", false},
 	{"ssm", "NoSuchAction", map[string]any{}, "", "", true},
 	{"cloudaudit", "LookUpEvents", nil, "", "", false}, // body set at run time (a time window)
 	{"cloudaudit", "DescribeEvents", nil, "", "", false},
@@ -179,11 +190,12 @@ var awsCoverage = []auditCase{
 	{"secretsmanager", "DeleteResourcePolicy", map[string]any{"SecretId": "cov-a"}, "cov-a", "", false},
 	{"secretsmanager", "DeleteSecret", map[string]any{"SecretId": "cov-a", "RecoveryWindowInDays": 7}, "cov-a", "", false},
 	{"secretsmanager", "RestoreSecret", map[string]any{"SecretId": "cov-a"}, "cov-a", "", false},
-	{"secretsmanager", "RotateSecret", map[string]any{"SecretId": "cov-a"}, "", "", true},
-	{"secretsmanager", "CancelRotateSecret", map[string]any{"SecretId": "cov-a"}, "", "", true},
-	{"secretsmanager", "ReplicateSecretToRegions", map[string]any{}, "", "", true},
-	{"secretsmanager", "RemoveRegionsFromReplication", map[string]any{}, "", "", true},
-	{"secretsmanager", "StopReplicationToReplica", map[string]any{}, "", "", true},
+	{"secretsmanager", "RotateSecret", map[string]any{"SecretId": "cov-a"}, "cov-a", "", true}, // no rotation function yet
+	{"secretsmanager", "RotateSecret", map[string]any{"SecretId": "cov-a", "RotationLambdaARN": "coffer:random", "RotateImmediately": false}, "cov-a", "", false},
+	{"secretsmanager", "CancelRotateSecret", map[string]any{"SecretId": "cov-a"}, "cov-a", "", false},
+	{"secretsmanager", "ReplicateSecretToRegions", map[string]any{"SecretId": "cov-b", "AddReplicaRegions": []map[string]any{{"Region": "ap-shanghai"}}}, "cov-b", "", false},
+	{"secretsmanager", "RemoveRegionsFromReplication", map[string]any{"SecretId": "cov-b", "RemoveReplicaRegions": []string{"ap-shanghai"}}, "cov-b", "", false},
+	{"secretsmanager", "StopReplicationToReplica", map[string]any{"SecretId": "cov-b"}, "cov-b", "", true}, // not a replica
 	{"secretsmanager", "AssociateCrossAccountReplica", map[string]any{}, "", "", true},
 	{"secretsmanager", "DisassociateCrossAccountReplica", map[string]any{}, "", "", true},
 	{"secretsmanager", "ListResourcePolicies", map[string]any{}, "", "", true},
@@ -254,6 +266,9 @@ func checkCoverage(t *testing.T) {
 func checkEvent(t *testing.T, tc auditCase, ev *store.Event, code string) {
 	t.Helper()
 	what := tc.family + " " + tc.action
+	if tc.version == "*" && ev.VersionID != "" {
+		tc.version = ev.VersionID
+	}
 	for _, c := range []struct{ field, got, want string }{
 		{"Family", ev.Family, tc.family},
 		{"Action", ev.Action, tc.action},

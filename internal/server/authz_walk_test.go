@@ -147,6 +147,7 @@ func invalidInput(code string) bool {
 var extraGrants = map[string][]string{
 	"secretsmanager BatchGetSecretValue": {"secretsmanager:GetSecretValue"},
 	"cam DeleteUser":                     {"cam:DeleteAccessKey"},
+	"ssm RegisterDatabase":               {"ssm:GetSecretValue"}, // hands Coffer the admin secret to read
 }
 
 // selfAuthorized are the actions any authenticated caller may make (the

@@ -306,11 +306,19 @@ func TestAWSOperations(t *testing.T) {
 	if r.Status != http.StatusBadRequest || r.code() != "UnknownOperationException" {
 		t.Errorf("unknown action: got %d %s %q, want 400 UnknownOperationException", r.Status, r.code(), r.message())
 	}
+	// Rotation is served (rotation_*_test.go), but needs a rotation function.
 	_, err := a.c.RotateSecret(a.ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("ops/one")})
-	if msg := awsyCode(t, err, "InvalidRequestException"); !strings.Contains(msg, "not supported") {
-		t.Errorf("RotateSecret: got message %q, want it to say not supported", msg)
+	if msg := awsyCode(t, err, "InvalidRequestException"); msg != "No Lambda rotation function ARN is associated with this secret." {
+		t.Errorf("RotateSecret without a function: got message %q", msg)
 	}
-	for _, action := range []string{"CancelRotateSecret", "ReplicateSecretToRegions", "RemoveRegionsFromReplication", "StopReplicationToReplica"} {
+	if r := awsyRaw(t, nil, s.URL(), "CancelRotateSecret", awsyBody(t, map[string]any{"SecretId": "ops/one"}), awsySigning(), nil); r.code() != "InvalidRequestException" {
+		t.Errorf("CancelRotateSecret without a rotation: got %d %s %q, want InvalidRequestException", r.Status, r.code(), r.message())
+	}
+	// Replication is served (replication_local_test.go); a primary is not a replica to promote.
+	if r := awsyRaw(t, nil, s.URL(), "StopReplicationToReplica", awsyBody(t, map[string]any{"SecretId": "ops/one"}), awsySigning(), nil); r.code() != "InvalidRequestException" {
+		t.Errorf("StopReplicationToReplica on a primary: got %d %s %q, want InvalidRequestException", r.Status, r.code(), r.message())
+	}
+	for _, action := range []string{"AssociateCrossAccountReplica", "DisassociateCrossAccountReplica", "ListResourcePolicies"} {
 		r := awsyRaw(t, nil, s.URL(), action, awsyBody(t, map[string]any{"SecretId": "ops/one"}), awsySigning(), nil)
 		if r.code() != "InvalidRequestException" || !strings.Contains(r.message(), "not supported") {
 			t.Errorf("%s: got %d %s %q, want InvalidRequestException saying not supported", action, r.Status, r.code(), r.message())

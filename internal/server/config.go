@@ -13,6 +13,8 @@ import (
 
 	"github.com/coffer-secrets/coffer/internal/iam"
 	"github.com/coffer-secrets/coffer/internal/keys/root"
+	"github.com/coffer-secrets/coffer/internal/replicate"
+	"github.com/coffer-secrets/coffer/internal/store"
 )
 
 // Config is everything the server needs to start.
@@ -62,6 +64,46 @@ type Config struct {
 	MetricsListen string // serve /metrics here instead of on Listen: plain HTTP on loopback, TLS elsewhere
 
 	Limits Limits // rate limits, connection limit and timeouts (limits.go)
+
+	Rotation RotationConfig // rotation worker settings (docs/rotation.md)
+
+	Replication ReplicationConfig // links to other deployments (docs/replication.md)
+}
+
+// ReplicationConfig links this deployment to others for cross-region
+// replication.
+type ReplicationConfig struct {
+	// Peers are the other deployments' regions and addresses.
+	Peers []replicate.Peer
+	// PeerCert and PeerKey are this deployment's client certificate for
+	// its peers (PEM files); PeerCA the CA that signs every peer's
+	// certificates, client and server. All three are needed for peers.
+	PeerCert, PeerKey, PeerCA string
+	// Interval is how often replicas are checked when nothing wakes the
+	// shipper; 0 means 2 s.
+	Interval time.Duration
+}
+
+// RotationConfig tunes the rotation worker.
+type RotationConfig struct {
+	// Interval is how often scheduled rotations and retries are looked
+	// for; 0 means 5 s. A rotation asked for through the API starts at once.
+	Interval time.Duration
+	// Grace is how long a credential that stopped being current keeps
+	// working, at least, under the alternating strategies; 0 means a minute.
+	Grace time.Duration
+	// RetryBase is the wait after a step's first failure (doubling); 0 means 10 s.
+	RetryBase time.Duration
+	// MaxAttempts is how often a step is tried before the rotation is
+	// rolled back; 0 means 5.
+	MaxAttempts int
+	// WebhookCA is a PEM bundle of extra roots trusted for webhook
+	// endpoints; "" for the system roots.
+	WebhookCA string
+	// WebhookAllowHTTP lets webhooks use plain http:// (development only).
+	WebhookAllowHTTP bool
+	// Hook is the rotation service's test hook (rotation.Service.Hook).
+	Hook func(run *store.RotationRun, phase string) error
 }
 
 // DefaultRegion is served when no region is configured.
@@ -85,6 +127,18 @@ func (c *Config) check() error {
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
+	}
+	if c.Replication.Interval == 0 {
+		c.Replication.Interval = 2 * time.Second
+	}
+	if len(c.Replication.Peers) > 0 && (c.Replication.PeerCert == "" || c.Replication.PeerKey == "" || c.Replication.PeerCA == "") {
+		return fmt.Errorf("replication peers need --peer-cert, --peer-key and --peer-ca")
+	}
+	if c.Rotation.Interval == 0 {
+		c.Rotation.Interval = 5 * time.Second
+	}
+	if c.Rotation.Grace == 0 {
+		c.Rotation.Grace = time.Minute
 	}
 	if err := c.checkMetrics(); err != nil {
 		return err

@@ -29,6 +29,9 @@ import (
 	"github.com/coffer-secrets/coffer/internal/keys/root"
 	"github.com/coffer-secrets/coffer/internal/keys/root/keyfile"
 	"github.com/coffer-secrets/coffer/internal/metrics"
+	"github.com/coffer-secrets/coffer/internal/replicate"
+	"github.com/coffer-secrets/coffer/internal/rotation"
+	"github.com/coffer-secrets/coffer/internal/rotation/webhook"
 	"github.com/coffer-secrets/coffer/internal/secrets"
 	"github.com/coffer-secrets/coffer/internal/store"
 	storeopen "github.com/coffer-secrets/coffer/internal/store/open"
@@ -50,6 +53,8 @@ type Server struct {
 	IAM      *iam.Service
 	KMS      *kms.Service
 	Gate     *api.Gate
+	Rotation *rotation.Service
+	Shipper  *replicate.Shipper
 
 	AuditLog *audit.Log
 	// UsageRoller rolls the audit log up into hourly usage (docs/usage.md).
@@ -142,7 +147,9 @@ func (s *Server) open(ctx context.Context) error {
 	if s.auditKeys, err = audit.LoadKeys(ctx, s.store, s.root); err != nil {
 		return err
 	}
-	s.wire()
+	if err := s.wire(); err != nil {
+		return err
+	}
 	if s.rootCred, err = s.IAM.Bootstrap(ctx, s.cfg.Root); err != nil {
 		return fmt.Errorf("root credentials: %w", err)
 	}
@@ -152,7 +159,7 @@ func (s *Server) open(ctx context.Context) error {
 	return s.listenMetrics()
 }
 
-func (s *Server) wire() {
+func (s *Server) wire() error {
 	ring := &keys.Keyring{Root: s.root, NewID: secrets.NewUUID, OnLookup: s.metrics.Cache(metrics.CacheKeyMaterial)}
 	s.AuditLog = &audit.Log{Store: s.store, Clock: s.cfg.Clock}
 	s.UsageRoller = &usage.Roller{Store: s.store, Clock: s.cfg.Clock, Interval: s.cfg.UsageInterval, Logger: s.cfg.Log}
@@ -169,16 +176,25 @@ func (s *Server) wire() {
 		Usage:  &usage.Reader{Store: s.store}, Metrics: s.metrics,
 		Limits: s.cfg.Limits.limiter(s.cfg.Clock),
 	}
+	s.Rotation = &rotation.Service{
+		Store: s.store, Secrets: s.Secrets, Audit: s.AuditLog, Clock: s.cfg.Clock, Logger: s.cfg.Log,
+		Webhook: &webhook.Client{HTTP: webhookHTTP(s.cfg.Rotation.WebhookCA), Signer: webhook.Signer{KeyID: s.auditKeys.WebhookKeyID, Key: s.auditKeys.Webhook},
+			Clock: s.cfg.Clock, AllowHTTP: s.cfg.Rotation.WebhookAllowHTTP},
+		MaxAttempts: s.cfg.Rotation.MaxAttempts, RetryBase: s.cfg.Rotation.RetryBase, Grace: s.cfg.Rotation.Grace,
+		OnStart: s.announceRotation, Hook: s.cfg.Rotation.Hook, OnEnd: s.metrics.RotationEnded,
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /rotation/webhook-key", s.webhookKey)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.routeMetrics(mux)
 	mux.Handle("/", edges{
-		tencent: &tc3.Edge{Gate: s.Gate, KMS: s.KMS, Clock: s.cfg.Clock},
-		aws:     &awsjson.Edge{Gate: s.Gate, Clock: s.cfg.Clock},
+		tencent: &tc3.Edge{Gate: s.Gate, KMS: s.KMS, Rotation: s.Rotation, ReplicaRegion: s.replicaRegion, Clock: s.cfg.Clock},
+		aws:     &awsjson.Edge{Gate: s.Gate, Rotation: s.Rotation, ReplicaRegion: s.replicaRegion, Clock: s.cfg.Clock},
 	})
-	mux.Handle("/console/", console.New(console.Config{Gate: s.Gate, KMS: s.KMS, Clock: s.cfg.Clock, Dev: s.cfg.Dev, Log: s.cfg.Log}))
+	mux.Handle("/console/", console.New(console.Config{Gate: s.Gate, KMS: s.KMS, Rotation: s.Rotation, Clock: s.cfg.Clock, Dev: s.cfg.Dev, Log: s.cfg.Log}))
 	s.http = s.cfg.Limits.httpServer(mux)
+	return s.wireReplication(mux)
 }
 
 // edges routes a request to the API family it speaks: AWS JSON requests
@@ -237,7 +253,7 @@ func (s *Server) RootCredentials() iam.RootCredentials { return s.rootCred }
 func (s *Server) Serve(ctx context.Context, drain time.Duration) error {
 	var wg sync.WaitGroup
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
-	jobs := append([]func(context.Context){s.sweep}, s.auditJobs()...)
+	jobs := append([]func(context.Context){s.sweep, s.rotate, s.replicateJob}, s.auditJobs()...)
 	if storeopen.IsPostgres(s.cfg.Store) {
 		// Jobs that must run once in the cluster run on the lease holder.
 		ttl := s.cfg.LeaseTTL
@@ -253,7 +269,13 @@ func (s *Server) Serve(ctx context.Context, drain time.Duration) error {
 		s.leading.Store(true)
 	}
 	jobs = append(jobs, func(ctx context.Context) {
-		s.notifier.Run(ctx, func(string) { s.IAM.Invalidate() })
+		s.notifier.Run(ctx, func(topic string) {
+			if topic == topicRotation {
+				s.Rotation.Kick()
+				return
+			}
+			s.IAM.Invalidate()
+		})
 	})
 	for _, run := range jobs {
 		wg.Add(1)
@@ -270,6 +292,7 @@ func (s *Server) Serve(ctx context.Context, drain time.Duration) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	s.Secrets.StopWaits() // long polls answer now rather than hold the drain
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	if err := s.http.Shutdown(sctx); err != nil {

@@ -217,14 +217,11 @@ func TestSSMUnservedActions(t *testing.T) {
 		params mxP
 		code   string
 	}{
-		{"CreateProductSecret", mxP{"SecretName": "p", "UserNamePrefix": "u", "ProductName": "Mysql", "InstanceID": "cdb-1", "Domains": []string{"%"}}, "UnsupportedOperation"},
-		{"RotateProductSecret", mxP{"SecretName": "p"}, "UnsupportedOperation"},
-		{"UpdateRotationStatus", mxP{"SecretName": "p", "EnableRotation": true}, "UnsupportedOperation"},
-		{"DescribeRotationDetail", mxP{"SecretName": "p"}, "UnsupportedOperation"},
-		{"DescribeRotationHistory", mxP{"SecretName": "p"}, "UnsupportedOperation"},
-		{"DescribeAsyncRequestInfo", mxP{"FlowID": 1}, "UnsupportedOperation"},
-		{"CreateSSHKeyPairSecret", mxP{"SecretName": "p", "ProjectId": 0}, "UnsupportedOperation"},
-		{"GetSSHKeyPairValue", mxP{"SecretName": "p"}, "UnsupportedOperation"},
+		// The rotation actions are served (rotation_*_test.go); their
+		// options Coffer does not take are UnsupportedOperation.
+		{"CreateProductSecret", mxP{"SecretName": "p", "UserNamePrefix": "u", "ProductName": "Mysql", "InstanceID": "cdb-1",
+			"Domains": []string{"%"}, "PrivilegesList": []mxP{}, "AccountType": "L3"}, "UnsupportedOperation"},
+		{"CreateSSHKeyPairSecret", mxP{"SecretName": "p", "ProjectId": 0, "KmsHsmClusterId": "cls-1"}, "UnsupportedOperation"},
 		{"GetSecretValues", mxP{"SecretName": "p"}, "InvalidAction"},
 		{"CreateKey", nil, "InvalidAction"}, // a KMS action, not SSM's
 	} {

@@ -38,7 +38,7 @@ func TestSSMWire(t *testing.T) {
 		{"InvalidAction", "DescribeSecrets", `{}`, testSecret, nil, "InvalidAction"},
 		{"NoSuchVersion", "CreateSecret", `{"SecretName":"wire-version","SecretString":"v"}`, testSecret, version("2018-09-23"), "NoSuchVersion"},
 		{"NoSuchVersion on a read", "DescribeSecret", `{"SecretName":"wire-base"}`, testSecret, version("2019-09-24"), "NoSuchVersion"},
-		{"UnsupportedOperation", "GetSSHKeyPairValue", `{"SecretName":"wire-base"}`, testSecret, nil, "UnsupportedOperation"},
+		{"UnsupportedOperation", "CreateSSHKeyPairSecret", `{"SecretName":"wire-ssh","ProjectId":0,"EncryptType":1}`, testSecret, nil, "UnsupportedOperation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newMX(t, s, testRegion)

@@ -47,6 +47,18 @@ func tlsConfig(c *Config) (*tls.Config, string, bool, error) {
 		}
 		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}
+	if c.Replication.PeerCA != "" {
+		// Peers present certificates their CA signed; API clients may
+		// present none (unless TLSClientCA requires one of them).
+		if _, err := loadCA(c.Replication.PeerCA); err != nil {
+			return nil, "", false, err
+		}
+		if cfg.ClientCAs == nil {
+			cfg.ClientCAs, cfg.ClientAuth = x509.NewCertPool(), tls.VerifyClientCertIfGiven
+		}
+		b, _ := os.ReadFile(c.Replication.PeerCA)
+		cfg.ClientCAs.AppendCertsFromPEM(b)
+	}
 	return cfg, fingerprint(sum[:]), generated, nil
 }
 

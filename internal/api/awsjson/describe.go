@@ -14,16 +14,23 @@ import (
 type secretEntry struct {
 	ARN                    string
 	Name                   string
-	Description            string              `json:",omitempty"`
-	KmsKeyId               string              `json:",omitempty"`
-	KmsKeyState            string              `json:",omitempty"` // Coffer extension
-	LastChangedDate        *epoch              `json:",omitempty"`
-	LastAccessedDate       *epoch              `json:",omitempty"`
-	DeletedDate            *epoch              `json:",omitempty"`
-	Tags                   *[]tagOut           `json:",omitempty"`
-	VersionIdsToStages     map[string][]string `json:",omitempty"`
-	SecretVersionsToStages map[string][]string `json:",omitempty"`
-	CreatedDate            *epoch              `json:",omitempty"`
+	Description            string               `json:",omitempty"`
+	KmsKeyId               string               `json:",omitempty"`
+	KmsKeyState            string               `json:",omitempty"` // Coffer extension
+	LastChangedDate        *epoch               `json:",omitempty"`
+	LastAccessedDate       *epoch               `json:",omitempty"`
+	DeletedDate            *epoch               `json:",omitempty"`
+	RotationEnabled        *bool                `json:",omitempty"`
+	RotationLambdaARN      string               `json:",omitempty"`
+	RotationRules          *rotationRules       `json:",omitempty"`
+	LastRotatedDate        *epoch               `json:",omitempty"`
+	NextRotationDate       *epoch               `json:",omitempty"`
+	Tags                   *[]tagOut            `json:",omitempty"`
+	VersionIdsToStages     map[string][]string  `json:",omitempty"`
+	SecretVersionsToStages map[string][]string  `json:",omitempty"`
+	CreatedDate            *epoch               `json:",omitempty"`
+	PrimaryRegion          string               `json:",omitempty"`
+	ReplicationStatus      *[]replicationStatus `json:",omitempty"`
 }
 
 // entry describes sec and its versions as AWS does. KmsKeyId is shown
@@ -37,6 +44,7 @@ func entry(c *api.Call, sec *secrets.Secret, vs []*secrets.Version) secretEntry 
 	if sec.Status == store.StatusPendingDelete {
 		e.DeletedDate = at(sec.DeleteAt)
 	}
+	setRotation(&e, sec)
 	for _, v := range vs {
 		if len(v.Stages) == 0 {
 			continue
@@ -56,6 +64,7 @@ func describeSecret(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call,
 	}
 	out := entry(c, sec, vs)
 	e.setKey(ctx, sc, &out, sec.KeyID, nil)
+	e.setReplication(&out, sec)
 	return &out, nil
 }
 

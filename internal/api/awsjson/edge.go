@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/coffer-secrets/coffer/internal/iam"
+	"github.com/coffer-secrets/coffer/internal/rotation"
 	"io"
 	"net/http"
 	"slices"
@@ -33,8 +34,13 @@ const targetPrefix = "secretsmanager."
 
 // Edge serves the AWS Secrets Manager API.
 type Edge struct {
-	Gate  *api.Gate
-	Clock func() time.Time // nil means time.Now
+	Gate *api.Gate
+	// Rotation runs RotateSecret; nil answers it InvalidRequestException.
+	Rotation *rotation.Service
+	// ReplicaRegion reports whether a secret may be replicated to a
+	// region: one this deployment or a linked one serves. nil: none.
+	ReplicaRegion func(region string) bool
+	Clock         func() time.Time // nil means time.Now
 }
 
 // IsAWS reports whether r is an AWS JSON request for Secrets Manager.

@@ -77,6 +77,9 @@ var reasonErrors = map[kindReason]awsError{
 	{fault.WrongState, fault.SecretDisabled}:        {Type: errInvalidRequest, Msg: "You can't perform this operation on the secret because it is disabled."},
 	{fault.WrongState, fault.SecretCreating}:        {Type: errInvalidRequest, Msg: "You can't perform this operation on the secret because it is still being created."},
 	{fault.WrongState, fault.AutoRotated}:           {Type: errInvalidRequest},
+	{fault.WrongState, fault.IsReplica}:             {Type: errInvalidRequest, Msg: "Operation not permitted on a replica secret. Call must be made in primary secret's region."},
+	{fault.WrongState, fault.NotReplica}:            {Type: errInvalidRequest},
+	{fault.WrongState, fault.NoRotator}:             {Type: errInvalidRequest, Msg: "No Lambda rotation function ARN is associated with this secret."},
 	{fault.Exists, fault.SecretPendingDeletion}:     {Type: errInvalidRequest, Msg: "You can't create this secret because a secret with this name is already scheduled for deletion."},
 	{fault.Invalid, api.UnsupportedRegion}:          {Type: errInvalidRequest},
 }

@@ -78,9 +78,9 @@ func writes(run func(e *Edge, ctx context.Context, c *api.Call, body []byte) (an
 	return action{run: run, writes: true}
 }
 
-// actions is the Secrets Manager action table. Rotation and replication
-// belong to their own capabilities; until they land those actions answer
-// InvalidRequestException saying so.
+// actions is the Secrets Manager action table. The cross-account replica
+// actions and ListResourcePolicies answer InvalidRequestException saying
+// they are not served.
 var actions = map[string]action{
 	"CreateSecret":             writes(handle(createSecret)),
 	"GetSecretValue":           reads(handle(getSecretValue)),
@@ -101,11 +101,13 @@ var actions = map[string]action{
 	"DeleteResourcePolicy":     reads(handle(deleteResourcePolicy)),
 	"ValidateResourcePolicy":   reads(handle(validateResourcePolicy)),
 
-	"RotateSecret":                    reads(notYet),
-	"CancelRotateSecret":              reads(notYet),
-	"ReplicateSecretToRegions":        reads(notYet),
-	"RemoveRegionsFromReplication":    reads(notYet),
-	"StopReplicationToReplica":        reads(notYet),
+	"RotateSecret":       writes(handle(rotateSecret)),
+	"CancelRotateSecret": reads(handle(cancelRotateSecret)),
+
+	"ReplicateSecretToRegions":     writes(handle(replicateSecretToRegions)),
+	"RemoveRegionsFromReplication": reads(handle(removeRegionsFromReplication)),
+	"StopReplicationToReplica":     reads(handle(stopReplicationToReplica)),
+
 	"AssociateCrossAccountReplica":    reads(notYet),
 	"DisassociateCrossAccountReplica": reads(notYet),
 	"ListResourcePolicies":            reads(notYet),

@@ -37,18 +37,18 @@ type createRequest struct {
 	SecretBinary                *string
 	SecretString                *string
 	Tags                        []tagIn
-	AddReplicaRegions           []any
+	AddReplicaRegions           []replicaRegionIn
 	ForceOverwriteReplicaSecret bool
 	Type                        *string
 }
 
 func (r *createRequest) resource() string { return r.Name }
-func (r *createRequest) check(*api.Call) error {
+func (r *createRequest) check(c *api.Call) error {
 	if err := checkName(r.Name); err != nil {
 		return err
 	}
-	if len(r.AddReplicaRegions) > 0 {
-		return fail(errInvalidRequest, "Replication to other regions is not supported by this Coffer server yet.")
+	if err := checkReplicaRegions(c, r.AddReplicaRegions, r.ForceOverwriteReplicaSecret); err != nil {
+		return err
 	}
 	return checkToken(r.ClientRequestToken)
 }
@@ -68,7 +68,10 @@ func createSecret(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r
 	if err != nil {
 		return nil, err
 	}
-	in := secrets.CreateInput{Name: r.Name, Tags: tg, CreatedBy: c.Principal.ID, Value: v}
+	in := secrets.CreateInput{Name: r.Name, Tags: tg, CreatedBy: c.Principal.ID, Value: v, Replicas: replicaInputs(r.AddReplicaRegions)}
+	if err := e.knownRegions(r.AddReplicaRegions); err != nil {
+		return nil, err
+	}
 	if r.Description != nil {
 		in.Description = *r.Description
 	}

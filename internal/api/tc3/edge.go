@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/coffer-secrets/coffer/internal/kms"
+	"github.com/coffer-secrets/coffer/internal/rotation"
 	"io"
 	"net/http"
 	"slices"
@@ -26,9 +27,15 @@ const MaxBody = 256 << 10
 
 // Edge serves the Tencent API families.
 type Edge struct {
-	Gate  *api.Gate
-	KMS   *kms.Service     // customer master keys; nil serves no kms actions
-	Clock func() time.Time // nil means time.Now; injected by signature tests
+	Gate *api.Gate
+	KMS  *kms.Service // customer master keys; nil serves no kms actions
+	// Rotation runs product and SSH key secrets and rotations; nil answers
+	// the rotation actions UnsupportedOperation.
+	Rotation *rotation.Service
+	// ReplicaRegion reports whether a secret may be replicated to a
+	// region: one this deployment or a linked one serves. nil: none.
+	ReplicaRegion func(region string) bool
+	Clock         func() time.Time // nil means time.Now; injected by signature tests
 }
 
 // action runs one decoded call.

@@ -34,14 +34,30 @@ var ssmActions = map[string]action{
 	"DescribeSecretConsumers":   handle(describeSecretConsumers),
 	"DescribeSupportedProducts": handle(describeSupportedProducts),
 	"DescribeUsage":             handle(describeUsage),
-	"CreateProductSecret":       notYet,
-	"RotateProductSecret":       notYet,
-	"UpdateRotationStatus":      notYet,
-	"DescribeRotationDetail":    notYet,
-	"DescribeRotationHistory":   notYet,
-	"DescribeAsyncRequestInfo":  notYet,
-	"CreateSSHKeyPairSecret":    notYet,
-	"GetSSHKeyPairValue":        notYet,
+	"CreateProductSecret":       operationLevel(handle(createProductSecret)),
+	"RotateProductSecret":       handle(rotateProductSecret),
+	"UpdateRotationStatus":      handle(updateRotationStatus),
+	"DescribeRotationDetail":    handle(describeRotationDetail),
+	"DescribeRotationHistory":   handle(describeRotationHistory),
+	"DescribeAsyncRequestInfo":  handle(describeAsyncRequestInfo),
+	"CreateSSHKeyPairSecret":    operationLevel(handle(createSSHKeyPairSecret)),
+	"GetSSHKeyPairValue":        handle(getSSHKeyPairValue),
+
+	// Coffer's own: the database instances product secrets rotate on.
+	"RegisterDatabase":   operationLevel(handle(registerDatabase)),
+	"DescribeDatabases":  handle(describeDatabases),
+	"DeregisterDatabase": operationLevel(handle(deregisterDatabase)),
+
+	// Coffer's own: roll-outs and change notification.
+	"StartSecretRollout":   handle(startSecretRollout),
+	"PromoteSecretRollout": handle(promoteSecretRollout),
+	"AbandonSecretRollout": handle(abandonSecretRollout),
+	"WaitSecretChange":     handle(waitSecretChange),
+
+	// Coffer's own: cross-region replication.
+	"ReplicateSecretToRegions":     handle(replicateSecretToRegions),
+	"RemoveRegionsFromReplication": handle(removeRegionsFromReplication),
+	"StopReplicationToReplica":     handle(stopReplicationToReplica),
 }
 
 // operationLevel marks an action CAM authorizes on resource "*" only,

@@ -3,6 +3,7 @@ package tc3
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -151,7 +152,17 @@ func deleteSecret(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Call, r
 	if err != nil {
 		return nil, err
 	}
-	return &deleteSecretResponse{SecretName: r.SecretName, DeleteTime: sec.DeleteAt.Unix()}, nil
+	out := &deleteSecretResponse{SecretName: r.SecretName, DeleteTime: sec.DeleteAt.Unix()}
+	if r.DeleteMode != nil && *r.DeleteMode == 1 && sec.Type == store.TypeDatabase && e.Rotation != nil {
+		// The secret is gone (or pending deletion); its accounts follow
+		// in a flow of their own, kept if the secret is restored in time.
+		run, err := e.Rotation.DropAccounts(ctx, sec)
+		if err != nil {
+			return nil, err
+		}
+		out.FlowID = run.ID
+	}
+	return out, nil
 }
 
 func restoreSecret(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Call, r *nameRequest) (*nameResponse, error) {
@@ -182,7 +193,7 @@ func describeSecret(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Call,
 	}
 	m := metadata(sec)
 	kind, state := e.keyKind(ctx, sc, sec.KeyID, nil)
-	return &describeSecretResponse{
+	out := &describeSecretResponse{
 		KmsKeyType: kind, KmsKeyState: state,
 		SecretName: m.SecretName, Description: m.Description, KmsKeyId: m.KmsKeyId,
 		CreateUin: m.CreateUin, Status: m.Status, DeleteTime: m.DeleteTime, CreateTime: m.CreateTime,
@@ -190,8 +201,36 @@ func describeSecret(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Call,
 		RotationStatus: sec.Rotation.Enabled, RotationFrequency: m.RotationFrequency,
 		AssociatedInstanceIDs: []string{}, AdditionalConfig: sec.Config,
 		CreateUinString: m.CreateUinString, AccountInfoList: []secretAccountInfo{},
-		NextRotationTime: formatTime(sec.Rotation.Next),
-	}, nil
+		NextRotationTime: formatTime(sec.Rotation.Next), Rollout: rolloutOf(sec),
+		PrimaryRegion: primaryOf(sec), ReplicationStatus: replicationOut(sec, e.now()),
+	}
+	switch sec.Type {
+	case store.TypeSSHKey:
+		var cfg struct {
+			ProjectID  int64
+			SSHKeyName string
+		}
+		_ = json.Unmarshal([]byte(sec.Config), &cfg)
+		out.AdditionalConfig, out.ProjectID, out.ResourceName = "", cfg.ProjectID, cfg.SSHKeyName
+	case store.TypeDatabase:
+		if e.Rotation != nil {
+			accounts, err := e.Rotation.Accounts(ctx, sc, r.SecretName)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range accounts {
+				ai := secretAccountInfo{AccountName: a.Name, Host: a.Hosts, Version: a.VersionID, RotatedTime: formatTime(a.RotatedAt)}
+				if a.Current {
+					ai.Version = currentVersionID
+				}
+				if ai.Host == nil {
+					ai.Host = []string{}
+				}
+				out.AccountInfoList = append(out.AccountInfoList, ai)
+			}
+		}
+	}
+	return out, nil
 }
 
 func (r *deleteVersionRequest) resource() string { return r.SecretName }
@@ -261,8 +300,13 @@ func getServiceStatus(ctx context.Context, e *Edge, sc secrets.Scope, _ *api.Cal
 	}, nil
 }
 
-func describeSupportedProducts(_ context.Context, _ *Edge, _ secrets.Scope, _ *api.Call, _ *emptyRequest) (*supportedProductsResponse, error) {
-	return &supportedProductsResponse{Products: []string{}}, nil
+func describeSupportedProducts(_ context.Context, e *Edge, _ secrets.Scope, _ *api.Call, _ *emptyRequest) (*supportedProductsResponse, error) {
+	out := &supportedProductsResponse{Products: []string{}}
+	if e.Rotation != nil {
+		out.Products = []string{"Mysql", "PostgreSQL"}
+	}
+	out.TotalCount = int64(len(out.Products))
+	return out, nil
 }
 
 func metadata(sec *secrets.Secret) secretMetadata {

@@ -111,6 +111,12 @@ type describeSecretResponse struct {
 	// crypto-shredded and cannot be read again.
 	KmsKeyType  string
 	KmsKeyState string
+	// Coffer extension: the roll-out of a new version in progress, or null.
+	Rollout *rolloutOut
+	// Coffer extensions: replication. PrimaryRegion is the primary's region
+	// for a replica or a replicated primary, "" otherwise.
+	PrimaryRegion     string
+	ReplicationStatus []replicaStatusOut
 }
 
 type secretAccountInfo struct {
