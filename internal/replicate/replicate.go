@@ -192,6 +192,10 @@ func (s *Shipper) deliver(ctx context.Context, st *secrets.ReplicaState) error {
 	return s.send(ctx, p, st)
 }
 
+// codeNotReplica is a peer's answer when the name is taken there by a
+// secret that is not a replica.
+const codeNotReplica = "NotReplica"
+
 // wireError is a peer's refusal.
 type wireError struct {
 	Code    string
@@ -222,7 +226,7 @@ func (s *Shipper) send(ctx context.Context, p Peer, st *secrets.ReplicaState) er
 	var we wireError
 	_ = json.Unmarshal(b, &we)
 	kind := fault.Unavailable
-	if we.Code == string(fault.NotReplica) {
+	if we.Code == codeNotReplica {
 		return fault.E(op, fault.WrongState, "region "+p.Region+": "+clip(we.Message)).Because(fault.NotReplica)
 	}
 	if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusForbidden {
@@ -283,7 +287,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.Secrets.Apply(r.Context(), &st); err != nil {
 		code := http.StatusServiceUnavailable
 		if fault.ReasonOf(err) == fault.NotReplica {
-			writeErr(w, http.StatusConflict, string(fault.NotReplica), fault.Message(err))
+			writeErr(w, http.StatusConflict, codeNotReplica, fault.Message(err))
 			return
 		}
 		var fe *fault.Error

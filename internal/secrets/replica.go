@@ -283,6 +283,12 @@ func (s *Service) Apply(ctx context.Context, st *ReplicaState) error {
 			}
 			sec = newSecret(sc, CreateInput{Name: st.Name, Type: st.Type, CreatedBy: "coffer"}, key.ID, now)
 			sec.PrimaryRegion = st.PrimaryRegion
+			if len(st.PrimaryID) >= 6 {
+				// The primary's ARN suffix, as AWS replicas keep it: the
+				// replica's ARN differs from the primary's by region only.
+				sec.ID = st.PrimaryID[:6] + NewID(16)
+				sec.ResourceID = sec.ID
+			}
 			if err := tx.InsertSecret(ctx, sec); err != nil {
 				return fmt.Errorf("insert replica: %w", err)
 			}

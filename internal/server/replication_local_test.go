@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,6 +56,9 @@ func TestReplicationBetweenLocalRegions(t *testing.T) {
 	rd, err := replica.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("app/db")})
 	if err != nil || aws.ToString(rd.PrimaryRegion) != testRegion {
 		t.Fatalf("replica's description: %v %+v", err, rd)
+	}
+	if want := strings.Replace(aws.ToString(out.ARN), ":"+testRegion+":", ":ap-shanghai:", 1); aws.ToString(rd.ARN) != want {
+		t.Fatalf("replica ARN %s, want the primary's in its own region, %s", aws.ToString(rd.ARN), want)
 	}
 	if len(rd.VersionIdsToStages) != 2 { // AWSCURRENT and AWSPREVIOUS; the first is deprecated
 		t.Fatalf("replica versions: %v", rd.VersionIdsToStages)
