@@ -31,6 +31,8 @@ const busyTimeoutMS = 10000
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
+
+	writeStmts, readStmts *stmtCache
 }
 
 var _ store.Store = (*DB)(nil)
@@ -62,7 +64,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fault.Wrap(op, fault.Unavailable, "cannot open database", err)
 	}
-	return &DB{write: write, read: read}, nil
+	return &DB{write: write, read: read, writeStmts: newStmtCache(write), readStmts: newStmtCache(read)}, nil
 }
 
 // createPrivate creates the database file with mode 0600 unless it exists.
@@ -115,6 +117,8 @@ func openPool(dsn string, conns int) (*sql.DB, error) {
 // Close closes both pools. It returns a fault.Internal error if either fails
 // to close cleanly.
 func (db *DB) Close() error {
+	db.readStmts.close()
+	db.writeStmts.close()
 	errRead := db.read.Close()
 	errWrite := db.write.Close()
 	if err := errors.Join(errRead, errWrite); err != nil {
@@ -127,17 +131,17 @@ func (db *DB) Close() error {
 // rolls back when fn returns an error or panics. It returns fn's error as
 // is, or a fault error when the transaction cannot begin or commit.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return run(ctx, db.write, nil, "sqlite.Update", fn)
+	return run(ctx, db.write, db.writeStmts, nil, "sqlite.Update", fn)
 }
 
 // View runs fn in a read-only transaction over a consistent snapshot. A
 // write inside fn fails with a fault.Internal error. It returns fn's error
 // as is, or a fault error when the transaction cannot begin.
 func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
-	return run(ctx, db.read, &sql.TxOptions{ReadOnly: true}, "sqlite.View", fn)
+	return run(ctx, db.read, db.readStmts, &sql.TxOptions{ReadOnly: true}, "sqlite.View", fn)
 }
 
-func run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, op string, fn func(store.Tx) error) error {
+func run(ctx context.Context, pool *sql.DB, stmts *stmtCache, opts *sql.TxOptions, op string, fn func(store.Tx) error) error {
 	sqlTx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return dbError(op, err, "")
@@ -148,7 +152,7 @@ func run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, op string, fn f
 			_ = sqlTx.Rollback() // also on panic; the panic goes on
 		}
 	}()
-	if err := fn(&tx{tx: sqlTx}); err != nil {
+	if err := fn(&tx{tx: &cachedTx{Tx: sqlTx, cache: stmts}}); err != nil {
 		return err
 	}
 	done = true

@@ -20,7 +20,7 @@ var _ store.Snapshotter = (*DB)(nil)
 // while the writer goes on, and the WAL grows meanwhile.
 func (db *DB) Dump(ctx context.Context, counts func(map[string]int64) error, row func(store.Row) error) error {
 	return db.View(ctx, func(stx store.Tx) error {
-		t := stx.(*tx).tx
+		t := stx.(*tx).tx.Tx
 		if err := checkTables(ctx, t, "sqlite.Dump"); err != nil {
 			return err
 		}
@@ -192,7 +192,7 @@ func holdsType(t store.ColumnType, typ string) bool {
 func (db *DB) Load(ctx context.Context, next func() (store.Row, error)) error {
 	const op = "sqlite.Load"
 	return db.Update(ctx, func(stx store.Tx) error {
-		t := stx.(*tx).tx
+		t := stx.(*tx).tx.Tx
 		if err := checkTables(ctx, t, op); err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 // tx implements store.Tx over one database/sql transaction. Its methods are
 // the unexported verbs of the store; Update and View are the boundaries.
 type tx struct {
-	tx *sql.Tx
+	tx *cachedTx
 }
 
 var _ store.Tx = (*tx)(nil)
