@@ -56,6 +56,7 @@ all), 2 could not run (set-up failed, server unreachable), 3 usage.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, f) },
 	}
+	cmd.AddCommand(newBenchSeedCmd())
 	fs := cmd.Flags()
 	c := &f.cfg
 	fs.StringVar(&f.endpoint, "endpoint", "", "server URL, e.g. https://127.0.0.1:8443 (env COFFER_ADDR; default https://127.0.0.1:8443)")

@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -35,12 +36,65 @@ func (s *Service) List(ctx context.Context, sc Scope, in ListInput) ([]*Secret, 
 	}
 	var out []*Secret
 	var total int
+	key := countKey(q)
+	cached, ok := s.counts.get(key, s.changes.generation())
+	q.NoTotal = ok
+	gen := s.changes.generation()
 	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
 		var err error
 		out, total, err = tx.ListSecrets(ctx, q)
 		return err
 	})
-	return out, total, err
+	if err != nil {
+		return nil, 0, err
+	}
+	if ok {
+		return out, cached, nil
+	}
+	s.counts.put(key, total, gen)
+	return out, total, nil
+}
+
+// countKey names what a listing counts: its filters, not its page.
+func countKey(q store.SecretQuery) string {
+	return fmt.Sprintf("%s|%s|%s|%s|%v|%q|%v", q.Account, q.Region, q.Status, q.NotStatus, q.Types, q.Search, q.Tags)
+}
+
+// CountTTL bounds how long a listing's total is reused: counting a
+// million secrets takes SQLite tens of milliseconds, so a total is kept
+// until this server commits a write or for this long (a write through
+// another server of a cluster shows in totals within it).
+const CountTTL = 2 * time.Second
+
+// countCache keeps listings' totals.
+type countCache struct {
+	mu sync.Mutex
+	m  map[string]countEntry
+}
+
+type countEntry struct {
+	n   int
+	gen uint64
+	at  time.Time
+}
+
+func (c *countCache) get(key string, gen uint64) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || e.gen != gen || time.Since(e.at) > CountTTL {
+		return 0, false
+	}
+	return e.n, true
+}
+
+func (c *countCache) put(key string, n int, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 1000 {
+		c.m = map[string]countEntry{}
+	}
+	c.m[key] = countEntry{n: n, gen: gen, at: time.Now()}
 }
 
 // Count returns how many secrets the account holds in the region.

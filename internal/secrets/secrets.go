@@ -64,7 +64,8 @@ type Service struct {
 	// replication shipper starts a pass).
 	OnChange func()
 
-	changes hub // wakes WaitChange after every committed write
+	changes hub        // wakes WaitChange after every committed write
+	counts  countCache // listings' totals, until the next write
 }
 
 func (s *Service) limits() Limits {

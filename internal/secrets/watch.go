@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/store"
@@ -11,6 +12,7 @@ import (
 // hub wakes those waiting for a change: every committed write closes the
 // channel they wait on.
 type hub struct {
+	gen      atomic.Uint64 // committed writes so far
 	mu       sync.Mutex
 	ch       chan struct{}
 	stopOnce sync.Once
@@ -35,7 +37,11 @@ func (h *hub) wait() <-chan struct{} {
 	return h.ch
 }
 
+// generation counts the writes committed on this server.
+func (h *hub) generation() uint64 { return h.gen.Load() }
+
 func (h *hub) broadcast() {
+	h.gen.Add(1)
 	h.mu.Lock()
 	ch := h.ch
 	h.ch = nil
