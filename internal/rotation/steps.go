@@ -131,58 +131,48 @@ func (s *Service) step(ctx context.Context, r *store.RotationRun) (*store.Rotati
 		if err := s.hook(r, "after"); err != nil {
 			return nil, err
 		}
-		saved := *r
-		next, err := s.advance(ctx, j, StepSet, &val)
-		if permanent(err) { // the version cannot be stored (a limit, a key): a failure of the step
-			*r = saved
-			return s.failed(ctx, j, err)
-		}
-		return next, err
+		return s.recorded(ctx, j, func() (*store.RotationRun, error) { return s.advance(ctx, j, StepSet, &val) })
 	case StepSet:
-		if j.pend == nil {
-			return s.rollback(ctx, j, "the pending version is gone")
-		}
-		if wait := s.graceLeft(j); wait > 0 {
+		if wait := s.graceLeft(j); wait > 0 && j.pend != nil {
 			r.NextAt = s.now().Add(wait)
 			return r, s.save(ctx, r)
 		}
-		if err := rot.set(ctx, j); err != nil {
-			return s.failed(ctx, j, err)
-		}
-		if err := s.hook(r, "after"); err != nil {
-			return nil, err
-		}
-		return s.advance(ctx, j, StepTest, nil)
+		return s.effect(ctx, j, rot.set, func() (*store.RotationRun, error) { return s.advance(ctx, j, StepTest, nil) })
 	case StepTest:
-		if j.pend == nil {
-			return s.rollback(ctx, j, "the pending version is gone")
-		}
-		if err := rot.test(ctx, j); err != nil {
-			return s.failed(ctx, j, err)
-		}
-		if err := s.hook(r, "after"); err != nil {
-			return nil, err
-		}
-		return s.advance(ctx, j, StepFinish, nil)
+		return s.effect(ctx, j, rot.test, func() (*store.RotationRun, error) { return s.advance(ctx, j, StepFinish, nil) })
 	case StepFinish:
-		if j.pend == nil {
-			return s.rollback(ctx, j, "the pending version is gone")
-		}
-		if err := rot.finish(ctx, j); err != nil {
-			return s.failed(ctx, j, err)
-		}
-		if err := s.hook(r, "after"); err != nil {
-			return nil, err
-		}
-		saved := *r
-		next, err := s.complete(ctx, j)
-		if permanent(err) {
-			*r = saved
-			return s.failed(ctx, j, err)
-		}
-		return next, err
+		return s.effect(ctx, j, rot.finish, func() (*store.RotationRun, error) { return s.complete(ctx, j) })
 	}
 	return s.end(ctx, r, j.sec, store.RunFailed, "unknown step "+r.Step)
+}
+
+// effect runs the work of a step on the target once the pending version
+// exists, then records the step with record; a failure of the work is a
+// failed attempt.
+func (s *Service) effect(ctx context.Context, j *job, work func(context.Context, *job) error, record func() (*store.RotationRun, error)) (*store.RotationRun, error) {
+	if j.pend == nil {
+		return s.rollback(ctx, j, "the pending version is gone")
+	}
+	if err := work(ctx, j); err != nil {
+		return s.failed(ctx, j, err)
+	}
+	if err := s.hook(j.run, "after"); err != nil {
+		return nil, err
+	}
+	return s.recorded(ctx, j, record)
+}
+
+// recorded records a step done with record. When the record cannot be
+// stored for a reason retrying it will not mend (a version limit, a
+// disabled key), the step counts as failed instead.
+func (s *Service) recorded(ctx context.Context, j *job, record func() (*store.RotationRun, error)) (*store.RotationRun, error) {
+	saved := *j.run
+	next, err := record()
+	if permanent(err) {
+		*j.run = saved
+		return s.failed(ctx, j, err)
+	}
+	return next, err
 }
 
 // graceLeft returns how long the set step must still wait so that the

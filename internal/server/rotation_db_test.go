@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -19,6 +18,9 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/coffer-secrets/coffer/internal/rotation/dbtarget"
+	"github.com/coffer-secrets/coffer/internal/rotation/dbtarget/dbtest"
 )
 
 // The databases the rotation tests create users on: PostgreSQL at
@@ -35,12 +37,7 @@ import (
 const (
 	rotPGDefault = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	rotMyDefault = "root@tcp(127.0.0.1:3306)/"
-	rotScram     = "ct_scram"
-	rotHBAMarker = "# coffer internal/rotation/dbtarget tests: members of role ct_scram log in with a password"
-	rotHBALines  = rotHBAMarker + `
-host all +ct_scram 127.0.0.1/32 scram-sha-256
-host all +ct_scram ::1/128 scram-sha-256
-`
+	rotScram     = dbtest.ScramGroup
 )
 
 // rotDB is a database server with a test database holding table ct_t with
@@ -68,10 +65,7 @@ func rotHex(n int) string {
 // database must not pass for a green run.
 func rotUnavailable(t *testing.T, what string, err error) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s unreachable: %v", what, err)
-	}
-	t.Skipf("%s unreachable: %v", what, err)
+	dbtest.Unavailable(t, what, err)
 }
 
 // rotPostgres returns the PostgreSQL server with a fresh test database, on
@@ -93,7 +87,8 @@ func rotPostgres(t *testing.T) *rotDB {
 	if err := d.pgExec(ctx, base.Database, "SELECT 1"); err != nil {
 		rotUnavailable(t, "PostgreSQL", err)
 	}
-	if err := d.enforceSCRAM(ctx, base.Database); err != nil {
+	admin := dbtarget.Conn{Engine: dbtarget.Postgres, Host: d.host, Port: d.port, User: d.adminUser, Password: d.adminPass, Database: base.Database}
+	if err := dbtest.EnforceSCRAM(ctx, admin); err != nil {
 		t.Fatalf("cannot make PostgreSQL check passwords: %v", err)
 	}
 	if err := d.pgExec(ctx, base.Database, "CREATE DATABASE "+d.db); err != nil {
@@ -326,76 +321,6 @@ func (d *rotDB) pgTeardown(t *testing.T, adminDB string) {
 		}
 	}
 }
-
-// enforceSCRAM makes sure members of ct_scram must give their password,
-// adding the pg_hba.conf lines dbtarget's tests add when it must.
-func (d *rotDB) enforceSCRAM(ctx context.Context, adminDB string) error {
-	err := d.pgExec(ctx, adminDB, "CREATE ROLE "+rotScram+" NOLOGIN")
-	var pe *pgconn.PgError
-	if err != nil && !(errors.As(err, &pe) && pe.Code == "42710") { // 42710: exists
-		return err
-	}
-	probe, right := "ct_probe"+rotHex(8), "right"+rotHex(8)
-	if err := d.pgExec(ctx, adminDB, "CREATE ROLE "+probe+" LOGIN PASSWORD '"+right+"' IN ROLE "+rotScram); err != nil {
-		return err
-	}
-	defer d.pgExec(context.Background(), adminDB, "DROP ROLE IF EXISTS "+probe)
-	checked := func() (bool, error) {
-		if c, err := d.pgConnect(ctx, probe, "wrong", adminDB); err == nil {
-			c.Close(context.Background())
-			return false, nil
-		} else if !d.refused(err) {
-			return false, err
-		}
-		c, err := d.pgConnect(ctx, probe, right, adminDB)
-		if err == nil {
-			c.Close(context.Background())
-		}
-		return true, err
-	}
-	if ok, err := checked(); ok || err != nil {
-		return err
-	}
-	if err := d.addHBALines(ctx, adminDB); err != nil {
-		return err
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if ok, err := checked(); ok || err != nil {
-			return err
-		}
-	}
-	return errors.New("a wrong password still logs in after pg_hba.conf was changed and reloaded")
-}
-
-// addHBALines puts rotHBALines at the top of a local server's pg_hba.conf
-// unless they are there, and reloads its configuration.
-func (d *rotDB) addHBALines(ctx context.Context, adminDB string) error {
-	if ip := net.ParseIP(d.host); d.host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("server %s trusts every login, and is not on this machine", d.host)
-	}
-	conn, err := d.pgConnect(ctx, d.adminUser, d.adminPass, adminDB)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	var file string
-	if err := conn.QueryRow(ctx, "SHOW hba_file").Scan(&file); err != nil {
-		return err
-	}
-	old, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("read the server's pg_hba.conf: %w", err)
-	}
-	if !bytes.Contains(old, []byte(rotHBAMarker)) {
-		if err := os.WriteFile(file, append([]byte(rotHBALines), old...), 0o640); err != nil {
-			return fmt.Errorf("write the server's pg_hba.conf: %w", err)
-		}
-	}
-	_, err = conn.Exec(ctx, "SELECT pg_reload_conf()")
-	return err
-}
-
-// MySQL plumbing.
 
 func (d *rotDB) myDB(user, password, database string) (*sql.DB, error) {
 	cfg := mysql.NewConfig()
