@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/audit"
@@ -85,7 +86,9 @@ func (r *Rollout) matches(c Caller, secretID string) bool {
 // secret's rotation settings (the JSON in Rotation.Rotator), so a rotation
 // can start one.
 func RolloutOf(sec *Secret) *Rollout {
-	if sec.Rotation.Rotator == "" {
+	// Read on every GetSecretValue of a rotating secret: decode only when
+	// a roll-out is there.
+	if !strings.Contains(sec.Rotation.Rotator, `"Rollout"`) {
 		return nil
 	}
 	var doc struct{ Rollout *Rollout }
