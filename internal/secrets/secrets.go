@@ -63,9 +63,13 @@ type Service struct {
 	// OnChange, when set, is called after every committed write (the
 	// replication shipper starts a pass).
 	OnChange func()
+	// SharedStore says other servers write the store too (PostgreSQL):
+	// what this server keeps about listings then also expires by time.
+	SharedStore bool
 
-	changes hub        // wakes WaitChange after every committed write
-	counts  countCache // listings' totals, until the next write
+	changes hub         // wakes WaitChange after every committed write
+	counts  countCache  // listings' totals, until the next write
+	cursors cursorCache // listings' checkpoints for deep offsets, likewise
 }
 
 func (s *Service) limits() Limits {

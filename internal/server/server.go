@@ -165,7 +165,8 @@ func (s *Server) wire() error {
 	s.UsageRoller = &usage.Roller{Store: s.store, Clock: s.cfg.Clock, Interval: s.cfg.UsageInterval, Logger: s.cfg.Log}
 	s.auditWriter = &audit.Writer{Log: s.AuditLog, Observe: s.metrics.AuditCommit}
 	s.metrics.AuditQueue(s.auditWriter.Queued)
-	s.Secrets = &secrets.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock}
+	s.Secrets = &secrets.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock,
+		SharedStore: storeopen.IsPostgres(s.cfg.Store)}
 	s.IAM = &iam.Service{Store: s.store, Root: s.root, Clock: s.cfg.Clock, OnLookup: s.metrics.Cache(metrics.CacheCredentials),
 		OnChange: s.announce}
 	s.KMS = &kms.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock}

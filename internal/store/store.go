@@ -72,6 +72,11 @@ type SecretTx interface {
 	SecretsDue(ctx context.Context, t time.Time, limit int) ([]*Secret, error)
 	// CountSecrets returns how many secrets (any status) an account holds in a region.
 	CountSecrets(ctx context.Context, account, region string) (int, error)
+	// SecretCursors returns the positions of the every-th, 2·every-th, …
+	// secret matching q in q's order (q.After, q.Offset, q.Limit and the
+	// exact-name-first rule of q.Search ignored): the checkpoints from which
+	// a deep Offset becomes a keyset seek. every must be positive.
+	SecretCursors(ctx context.Context, q SecretQuery, every int) ([]Cursor, error)
 	// ReplicatedSecrets returns up to limit secrets, any account and
 	// region, that have Replicas, in ID order after afterID ("" starts at
 	// the beginning).

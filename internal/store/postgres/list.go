@@ -202,3 +202,43 @@ func (t *tx) CountSecrets(ctx context.Context, account, region string) (int, err
 	}
 	return n, nil
 }
+
+// SecretCursors returns the every-th positions in q's order, computed in
+// one walk of the order's index.
+func (t *tx) SecretCursors(ctx context.Context, q store.SecretQuery, every int) ([]store.Cursor, error) {
+	const op = "postgres.SecretCursors"
+	key, ok := sortKeys[q.SortBy]
+	if !ok || every <= 0 {
+		return nil, fault.E(op, fault.Invalid, "unknown sort order or a spacing that is not positive")
+	}
+	q.Search, q.After = "", nil // the order without its exact-name-first rule
+	where, args := secretFilter(q)
+	p := params(args)
+	order := secretOrder(&p, key, q)
+	k := key
+	if k == "" {
+		k = "0::bigint"
+	}
+	rows, err := t.conn.Query(ctx, `SELECT k, name FROM (SELECT `+k+` AS k, name, ROW_NUMBER() OVER (`+strings.TrimPrefix(order, " ")+`) AS rn
+		FROM secrets WHERE `+where+`) c WHERE rn % `+p.add(int64(every))+` = 0 ORDER BY rn`, p...)
+	if err != nil {
+		return nil, dbError(op, err, "secret")
+	}
+	defer rows.Close()
+	var out []store.Cursor
+	for rows.Next() {
+		var ms int64
+		var c store.Cursor
+		if err := rows.Scan(&ms, &c.Name); err != nil {
+			return nil, dbError(op, err, "secret")
+		}
+		if key != "" {
+			c.Time = time.UnixMilli(ms).UTC()
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(op, err, "secret")
+	}
+	return out, nil
+}

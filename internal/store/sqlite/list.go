@@ -170,3 +170,42 @@ func (t *tx) CountSecrets(ctx context.Context, account, region string) (int, err
 	}
 	return n, nil
 }
+
+// SecretCursors returns the every-th positions in q's order, computed in
+// one walk of the order's index (ROW_NUMBER over it needs no sort).
+func (t *tx) SecretCursors(ctx context.Context, q store.SecretQuery, every int) ([]store.Cursor, error) {
+	const op = "sqlite.SecretCursors"
+	key, ok := sortKeys[q.SortBy]
+	if !ok || every <= 0 {
+		return nil, fault.E(op, fault.Invalid, "unknown sort order or a spacing that is not positive")
+	}
+	q.Search, q.After = "", nil // the order without its exact-name-first rule
+	where, args := secretFilter(q)
+	order, _ := secretOrder(key, q)
+	k := key
+	if k == "" {
+		k = "0"
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT k, name FROM (SELECT `+k+` AS k, name, ROW_NUMBER() OVER (`+strings.TrimPrefix(order, " ")+`) AS rn
+		FROM secrets WHERE `+where+`) WHERE rn % ? = 0 ORDER BY rn`, append(args, every)...)
+	if err != nil {
+		return nil, dbError(op, err, "secret")
+	}
+	defer rows.Close()
+	var out []store.Cursor
+	for rows.Next() {
+		var ms int64
+		var c store.Cursor
+		if err := rows.Scan(&ms, &c.Name); err != nil {
+			return nil, dbError(op, err, "secret")
+		}
+		if key != "" {
+			c.Time = time.UnixMilli(ms).UTC()
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(op, err, "secret")
+	}
+	return out, nil
+}

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"List/SearchExactFirst", testListSearchExactFirst},
 		{"List/Order", testListOrder},
 		{"List/Paging", testListPaging},
+		{"List/Cursors", testSecretCursors},
 		{"List/SortBy", testListSortBy},
 		{"List/After", testListAfter},
 		{"List/Scope", testListScope},
