@@ -2,57 +2,20 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
 )
-
-// replicasText is the replicas column's value for rs: their JSON, with each
-// SyncedAt in UTC and cut to the millisecond like every stored time; ""
-// for none, which keeps the secret out of secrets_replicated. The text
-// travels in snapshots to SQLite, whose store writes the same. It fails
-// only for a SyncedAt that JSON cannot hold (a year outside 0–9999), with
-// a fault.Invalid error.
-func replicasText(op string, rs []store.Replica) (string, error) {
-	if len(rs) == 0 {
-		return "", nil
-	}
-	kept := make([]store.Replica, len(rs))
-	for i, r := range rs {
-		r.SyncedAt = r.SyncedAt.Truncate(time.Millisecond).UTC()
-		kept[i] = r
-	}
-	b, err := json.Marshal(kept)
-	if err != nil {
-		return "", fault.Wrap(op, fault.Invalid, "replica sync time out of range", err)
-	}
-	return string(b), nil
-}
 
 // replicasCol scans the replicas column into Secret.Replicas: nil for "".
 type replicasCol struct{ rs *[]store.Replica }
 
 // ScanText implements pgtype.TextScanner.
 func (c replicasCol) ScanText(v pgtype.Text) error {
-	*c.rs = nil
-	if v.String == "" {
-		return nil
-	}
-	var rs []store.Replica
-	if err := json.Unmarshal([]byte(v.String), &rs); err != nil {
-		return err
-	}
-	for i := range rs {
-		rs[i].SyncedAt = rs[i].SyncedAt.UTC()
-	}
-	if len(rs) > 0 {
-		*c.rs = rs
-	}
-	return nil
+	rs, err := store.ParseReplicas(v.String)
+	*c.rs = rs
+	return err
 }
 
 // replicatedSecrets reads the partial index secrets_replicated in its
@@ -72,7 +35,7 @@ func (t *tx) ReplicatedSecrets(ctx context.Context, afterID string, limit int) (
 // SetReplicas replaces a secret's Replicas without touching its Revision.
 func (t *tx) SetReplicas(ctx context.Context, id string, rs []store.Replica) error {
 	const op = "postgres.SetReplicas"
-	text, err := replicasText(op, rs)
+	text, err := store.ReplicasText(op, rs)
 	if err != nil {
 		return err
 	}

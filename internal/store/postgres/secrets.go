@@ -31,7 +31,7 @@ const secretProjection = `SELECT s.id, s.account, s.region, s.name, s.descriptio
 	ARRAY(SELECT value FROM secret_tags WHERE secret_id = s.id ORDER BY position)`
 
 // secretArgs returns the values of secretCols; replicas is the text of
-// s.Replicas (replicasText).
+// s.Replicas (store.ReplicasText).
 func secretArgs(s *store.Secret, replicas string) []any {
 	r := &s.Rotation
 	return []any{s.ID, s.Account, s.Region, s.Name, s.Description, int64(s.Type), s.KeyID,
@@ -86,10 +86,10 @@ const insertTags = `INSERT INTO secret_tags (secret_id, position, key, value)
 	FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t (key, value, n)`
 
 // InsertSecret stores s and its tags; Exists when its id or name is taken,
-// Invalid when a replica's SyncedAt is out of range (replicasText).
+// Invalid when a replica's SyncedAt is out of range (store.ReplicasText).
 func (t *tx) InsertSecret(ctx context.Context, s *store.Secret) error {
 	const op = "postgres.InsertSecret"
-	replicas, err := replicasText(op, s.Replicas)
+	replicas, err := store.ReplicasText(op, s.Replicas)
 	if err != nil {
 		return err
 	}
@@ -133,10 +133,10 @@ SELECT count(*) FROM u`
 // CreatedAt, CreatedBy and AccessedAt never change. It returns NotFound
 // when the secret is gone, Conflict when the revision is stale, Exists when
 // the new name is taken, Invalid when a replica's SyncedAt is out of range
-// (replicasText).
+// (store.ReplicasText).
 func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 	const op = "postgres.UpdateSecret"
-	replicas, err := replicasText(op, s.Replicas)
+	replicas, err := store.ReplicasText(op, s.Replicas)
 	if err != nil {
 		return err
 	}

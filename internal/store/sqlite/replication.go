@@ -2,35 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
 )
-
-// replicasText is the replicas column's value for rs: their JSON, with each
-// SyncedAt in UTC and cut to the millisecond like every stored time; ""
-// for none, which keeps the secret out of secrets_replicated. The text
-// travels in snapshots to PostgreSQL, whose store writes the same. It
-// fails only for a SyncedAt that JSON cannot hold (a year outside 0–9999),
-// with a fault.Invalid error.
-func replicasText(op string, rs []store.Replica) (string, error) {
-	if len(rs) == 0 {
-		return "", nil
-	}
-	kept := make([]store.Replica, len(rs))
-	for i, r := range rs {
-		r.SyncedAt = r.SyncedAt.Truncate(time.Millisecond).UTC()
-		kept[i] = r
-	}
-	b, err := json.Marshal(kept)
-	if err != nil {
-		return "", fault.Wrap(op, fault.Invalid, "replica sync time out of range", err)
-	}
-	return string(b), nil
-}
 
 // replicasCol scans the replicas column into Secret.Replicas: nil for "".
 type replicasCol struct{ rs *[]store.Replica }
@@ -45,21 +21,9 @@ func (c replicasCol) Scan(v any) error {
 	default:
 		return fmt.Errorf("replicas column holds %T", v)
 	}
-	*c.rs = nil
-	if text == "" {
-		return nil
-	}
-	var rs []store.Replica
-	if err := json.Unmarshal([]byte(text), &rs); err != nil {
-		return err
-	}
-	for i := range rs {
-		rs[i].SyncedAt = rs[i].SyncedAt.UTC()
-	}
-	if len(rs) > 0 {
-		*c.rs = rs
-	}
-	return nil
+	rs, err := store.ParseReplicas(text)
+	*c.rs = rs
+	return err
 }
 
 // ReplicatedSecrets returns up to limit (all when limit <= 0) secrets, any
@@ -82,7 +46,7 @@ const replicatedSecrets = `SELECT ` + secretCols + ` FROM secrets
 // SetReplicas replaces a secret's Replicas without touching its Revision.
 func (t *tx) SetReplicas(ctx context.Context, id string, rs []store.Replica) error {
 	const op = "sqlite.SetReplicas"
-	text, err := replicasText(op, rs)
+	text, err := store.ReplicasText(op, rs)
 	if err != nil {
 		return err
 	}

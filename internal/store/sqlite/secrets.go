@@ -14,7 +14,7 @@ const secretCols = `id, account, region, name, description, type, key_id, status
 	rotation_last, rotator, policy, tagged, replicas, primary_region, revision`
 
 // secretArgs returns the values of secretCols; replicas is the text of
-// s.Replicas (replicasText).
+// s.Replicas (store.ReplicasText).
 func secretArgs(s *store.Secret, replicas string) []any {
 	r := &s.Rotation
 	return []any{s.ID, s.Account, s.Region, s.Name, s.Description, int64(s.Type), s.KeyID,
@@ -64,10 +64,10 @@ func (t *tx) SecretByID(ctx context.Context, id string) (*store.Secret, error) {
 }
 
 // InsertSecret stores s and its tags; Exists when its id or name is taken,
-// Invalid when a replica's SyncedAt is out of range (replicasText).
+// Invalid when a replica's SyncedAt is out of range (store.ReplicasText).
 func (t *tx) InsertSecret(ctx context.Context, s *store.Secret) error {
 	const op = "sqlite.InsertSecret"
-	replicas, err := replicasText(op, s.Replicas)
+	replicas, err := store.ReplicasText(op, s.Replicas)
 	if err != nil {
 		return err
 	}
@@ -87,10 +87,10 @@ func (t *tx) InsertSecret(ctx context.Context, s *store.Secret) error {
 // stored revision, and increments s.Revision. ID, Account, Region, CreatedAt
 // and CreatedBy never change. It returns NotFound when the secret is gone,
 // Conflict when the revision is stale, Exists when the new name is taken,
-// Invalid when a replica's SyncedAt is out of range (replicasText).
+// Invalid when a replica's SyncedAt is out of range (store.ReplicasText).
 func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 	const op = "sqlite.UpdateSecret"
-	replicas, err := replicasText(op, s.Replicas)
+	replicas, err := store.ReplicasText(op, s.Replicas)
 	if err != nil {
 		return err
 	}
