@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -390,7 +391,7 @@ func (s *Service) Accounts(ctx context.Context, sc secrets.Scope, name string) (
 			for i := range out {
 				if out[i].Name == pv.UserName {
 					out[i].VersionID, out[i].RotatedAt = v.ID, v.CreatedAt
-					out[i].Current = hasStage(v.Stages, secrets.StageCurrent)
+					out[i].Current = slices.Contains(v.Stages, secrets.StageCurrent)
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -417,7 +418,7 @@ func (s *Service) end(ctx context.Context, r *store.RotationRun, sec0 *store.Sec
 			sec, err := tx.SecretByID(ctx, r.SecretID)
 			if err == nil {
 				name = sec.Name
-				if v, err := tx.Version(ctx, sec.ID, r.VersionID); err == nil && !hasStage(v.Stages, secrets.StageCurrent) {
+				if v, err := tx.Version(ctx, sec.ID, r.VersionID); err == nil && !slices.Contains(v.Stages, secrets.StageCurrent) {
 					if err := s.Secrets.DeleteVersionTx(ctx, tx, sec, r.VersionID, now); err != nil {
 						return err
 					}
@@ -445,15 +446,6 @@ func (s *Service) end(ctx context.Context, r *store.RotationRun, sec0 *store.Sec
 	s.notify()
 	s.ended(r)
 	return r, nil
-}
-
-func hasStage(stages []string, s string) bool {
-	for _, x := range stages {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // notify tells those waiting on runs (tests, long polls) that one moved.

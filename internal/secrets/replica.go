@@ -397,3 +397,30 @@ func ReplicaLag(sec *Secret, r store.Replica, now time.Time) time.Duration {
 	}
 	return max(now.Sub(since), 0)
 }
+
+// ReplicaReport is how a replica region stands, as the APIs show it.
+type ReplicaReport struct {
+	Region   string
+	KeyID    string
+	Status   string // InProgress, InSync, Failed (a region being removed shows InProgress)
+	Message  string
+	SyncedAt time.Time
+	Lag      time.Duration // ReplicaLag
+}
+
+// ReplicaReports describes a primary's replicas: a replica behind its
+// primary is InProgress however it last answered, unless it Failed.
+func ReplicaReports(sec *Secret, now time.Time) []ReplicaReport {
+	out := make([]ReplicaReport, 0, len(sec.Replicas))
+	for _, r := range sec.Replicas {
+		rep := ReplicaReport{Region: r.Region, KeyID: r.KeyID, Status: r.Status, Message: r.Message, SyncedAt: r.SyncedAt, Lag: ReplicaLag(sec, r, now)}
+		switch {
+		case r.Status == ReplicaRemoving:
+			rep.Status, rep.Message = ReplicaInProgress, "being removed"
+		case r.Status == ReplicaInSync && rep.Lag > 0:
+			rep.Status = ReplicaInProgress
+		}
+		out = append(out, rep)
+	}
+	return out
+}

@@ -73,19 +73,9 @@ type replicationStatus struct {
 
 func replication(sec *secrets.Secret, now time.Time) []replicationStatus {
 	out := []replicationStatus{}
-	for _, r := range sec.Replicas {
-		st := replicationStatus{Region: r.Region, KmsKeyId: r.KeyID, Status: r.Status, StatusMessage: r.Message, LastSyncedDate: at(r.SyncedAt)}
-		if st.Status == secrets.ReplicaRemoving {
-			st.Status = secrets.ReplicaInProgress
-			st.StatusMessage = "being removed"
-		}
-		if lag := secrets.ReplicaLag(sec, r, now); lag > 0 {
-			st.LagSeconds = lag.Seconds()
-			if st.Status == secrets.ReplicaInSync {
-				st.Status = secrets.ReplicaInProgress
-			}
-		}
-		out = append(out, st)
+	for _, r := range secrets.ReplicaReports(sec, now) {
+		out = append(out, replicationStatus{Region: r.Region, KmsKeyId: r.KeyID, Status: r.Status, StatusMessage: r.Message,
+			LastSyncedDate: at(r.SyncedAt), LagSeconds: r.Lag.Seconds()})
 	}
 	return out
 }

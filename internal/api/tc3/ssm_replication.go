@@ -57,18 +57,9 @@ type replicationResponse struct {
 
 func replicationOut(sec *secrets.Secret, now time.Time) []replicaStatusOut {
 	out := []replicaStatusOut{}
-	for _, r := range sec.Replicas {
-		st := replicaStatusOut{Region: r.Region, KmsKeyId: r.KeyID, Status: r.Status, StatusMessage: r.Message, LastSyncedTime: unix(r.SyncedAt)}
-		if r.Status == secrets.ReplicaRemoving {
-			st.Status, st.StatusMessage = secrets.ReplicaInProgress, "being removed"
-		}
-		if lag := secrets.ReplicaLag(sec, r, now); lag > 0 {
-			st.LagSeconds = lag.Seconds()
-			if st.Status == secrets.ReplicaInSync {
-				st.Status = secrets.ReplicaInProgress
-			}
-		}
-		out = append(out, st)
+	for _, r := range secrets.ReplicaReports(sec, now) {
+		out = append(out, replicaStatusOut{Region: r.Region, KmsKeyId: r.KeyID, Status: r.Status, StatusMessage: r.Message,
+			LastSyncedTime: unix(r.SyncedAt), LagSeconds: r.Lag.Seconds()})
 	}
 	return out
 }

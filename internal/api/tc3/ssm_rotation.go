@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/api"
@@ -58,10 +59,11 @@ type createProductSecretResponse struct {
 	FlowID     int64
 }
 
-func (e *Edge) rotation(ctx context.Context, c *api.Call) (*rotation.Service, error) {
+// rotation returns the rotation service, or UnsupportedOperation when the
+// server runs none.
+func (e *Edge) rotation() (*rotation.Service, error) {
 	if e.Rotation == nil {
-		err := wire(codeUnsupportedOperation, "Rotation is not enabled on this Coffer server.")
-		return nil, err
+		return nil, wire(codeUnsupportedOperation, "Rotation is not enabled on this Coffer server.")
 	}
 	return e.Rotation, nil
 }
@@ -133,7 +135,7 @@ func firstOf(ss ...string) string {
 }
 
 func createProductSecret(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *createProductSecretRequest) (*createProductSecretResponse, error) {
-	rs, err := e.rotation(ctx, c)
+	rs, err := e.rotation()
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +176,7 @@ func (r *rotateProductSecretRequest) resource() string { return r.SecretName }
 func (r *rotateProductSecretRequest) check() error     { return readName(r.SecretName) }
 
 func rotateProductSecret(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *rotateProductSecretRequest) (*flowResponse, error) {
-	rs, err := e.rotation(ctx, c)
+	rs, err := e.rotation()
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +225,7 @@ func (r *updateRotationStatusRequest) check() error {
 }
 
 func updateRotationStatus(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *updateRotationStatusRequest) (*empty, error) {
-	rs, err := e.rotation(ctx, c)
+	rs, err := e.rotation()
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +282,7 @@ func optTime(t time.Time) *string {
 }
 
 func describeRotationDetail(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *nameRequest) (*rotationDetailResponse, error) {
-	rs, err := e.rotation(ctx, c)
+	rs, err := e.rotation()
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +323,7 @@ type rotationHistoryResponse struct {
 const historyMax = 10
 
 func describeRotationHistory(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *nameRequest) (*rotationHistoryResponse, error) {
-	rs, err := e.rotation(ctx, c)
+	rs, err := e.rotation()
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +333,7 @@ func describeRotationHistory(ctx context.Context, e *Edge, sc secrets.Scope, c *
 	}
 	out := &rotationHistoryResponse{VersionIDs: []string{}, AccountInfoList: []accountInfo{}}
 	for i := len(vs) - 1; i >= 0 && len(out.VersionIDs) < historyMax; i-- { // newest first
-		if !hasStage(vs[i].Stages, secrets.StageCurrent) && !hasStage(vs[i].Stages, secrets.StagePending) {
+		if !slices.Contains(vs[i].Stages, secrets.StageCurrent) && !slices.Contains(vs[i].Stages, secrets.StagePending) {
 			out.VersionIDs = append(out.VersionIDs, vs[i].ID)
 		}
 	}
@@ -353,15 +355,6 @@ func describeRotationHistory(ctx context.Context, e *Edge, sc secrets.Scope, c *
 	return out, nil
 }
 
-func hasStage(stages []string, s string) bool {
-	for _, x := range stages {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 type asyncRequest struct {
 	FlowID *int64
 }
@@ -380,7 +373,7 @@ type asyncResponse struct {
 }
 
 func describeAsyncRequestInfo(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *asyncRequest) (*asyncResponse, error) {
-	rs, err := e.rotation(ctx, c)
+	rs, err := e.rotation()
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +434,7 @@ func (r *createSSHKeyPairSecretRequest) check() error {
 }
 
 func createSSHKeyPairSecret(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *createSSHKeyPairSecretRequest) (*createSSHKeyPairSecretResponse, error) {
-	rs, err := e.rotation(ctx, c)
+	rs, err := e.rotation()
 	if err != nil {
 		return nil, err
 	}
@@ -543,7 +536,7 @@ func (r *registerDatabaseRequest) check() error {
 }
 
 func registerDatabase(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *registerDatabaseRequest) (*databaseOut, error) {
-	rs, err := e.rotation(ctx, c)
+	rs, err := e.rotation()
 	if err != nil {
 		return nil, err
 	}
@@ -583,7 +576,7 @@ type databasesResponse struct {
 }
 
 func describeDatabases(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, _ *emptyRequest) (*databasesResponse, error) {
-	rs, err := e.rotation(ctx, c)
+	rs, err := e.rotation()
 	if err != nil {
 		return nil, err
 	}
@@ -606,7 +599,7 @@ func (r *instanceRequest) resource() string { return "" }
 func (r *instanceRequest) check() error     { return required("InstanceID", r.InstanceID) }
 
 func deregisterDatabase(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r *instanceRequest) (*empty, error) {
-	rs, err := e.rotation(ctx, c)
+	rs, err := e.rotation()
 	if err != nil {
 		return nil, err
 	}
