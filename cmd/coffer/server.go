@@ -90,6 +90,7 @@ stored (the secret half encrypted) and printed once.`,
 	f.IntVar(&cfg.AuditExportMaxFiles, "audit-export-max-files", 10, "rotated audit export files kept")
 	f.DurationVar(&cfg.UsageInterval, "usage-interval", usage.DefaultInterval, "how often usage is rolled up from the audit log")
 	f.BoolVar(&metricsOn, "metrics", true, "serve Prometheus metrics at /metrics (--metrics=false turns them off)")
+	f.BoolVar(&cfg.Pprof, "pprof", false, "serve Go's profiles (/debug/pprof/) on --metrics-listen, which must then be a loopback address")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve /metrics on this address instead of --listen: plain HTTP on a loopback address, TLS with the API's certificate elsewhere")
 	f.DurationVar(&cfg.Rotation.Interval, "rotation-interval", 5*time.Second, "how often scheduled rotations and retries are looked for")
 	f.DurationVar(&cfg.Rotation.Grace, "rotation-grace", time.Minute, "alternating strategies: how long a credential that stopped being current keeps working, at least")

@@ -62,6 +62,7 @@ type Config struct {
 
 	MetricsOff    bool   // serve no /metrics and record nothing
 	MetricsListen string // serve /metrics here instead of on Listen: plain HTTP on loopback, TLS elsewhere
+	Pprof         bool   // also serve Go's profiles (/debug/pprof/) on MetricsListen, which must be loopback
 
 	Limits Limits // rate limits, connection limit and timeouts (limits.go)
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/metrics"
@@ -62,7 +63,16 @@ func (s *Server) serveMetrics() (stop func()) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+	write := 30 * time.Second
+	if s.cfg.Pprof {
+		// Profiles are served only here, and only on loopback (checkMetrics).
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		write = 5 * time.Minute // a CPU profile answers after its duration
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: write}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -91,6 +101,14 @@ func (s *Server) MetricsURL() string {
 // checkMetrics refuses a separate metrics listener that would serve plain
 // HTTP off loopback: in development mode there is no certificate for it.
 func (c *Config) checkMetrics() error {
+	if c.Pprof {
+		if c.MetricsOff || c.MetricsListen == "" {
+			return errors.New("--pprof needs --metrics-listen on a loopback address")
+		}
+		if err := checkLoopback(c.MetricsListen); err != nil {
+			return fmt.Errorf("--pprof: profiles are served on loopback only: %w", err)
+		}
+	}
 	if c.MetricsOff || c.MetricsListen == "" || !c.Dev {
 		return nil
 	}
