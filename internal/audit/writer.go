@@ -17,6 +17,13 @@ const DefaultMaxBatch = 512
 // Writer makes events durable by group commit: events recorded by
 // concurrent calls while a commit is under way are written together by the
 // next one, so auditing every read costs a share of one commit.
+//
+// Over a store that can sync apart from committing (store.Syncer, the
+// embedded store), a batch is committed without waiting for the disk and
+// handed to a second goroutine that flushes the log and only then tells
+// the callers: the next batch is written while the last one is flushed,
+// and one flush may cover several batches. A caller is told its event is
+// recorded only once it is durable, as before.
 type Writer struct {
 	Log      *Log
 	MaxBatch int
@@ -29,6 +36,10 @@ type Writer struct {
 	queue  chan *recording
 	closed chan struct{}
 	done   chan struct{}
+
+	syncer  store.Syncer      // nil: each commit waits for the disk
+	synced  chan []*recording // committed batches waiting for a flush
+	flushed chan struct{}     // closed when the flusher is done
 }
 
 type recording struct {
@@ -46,6 +57,15 @@ func (w *Writer) init() {
 		w.queue = make(chan *recording, w.MaxBatch)
 		w.closed = make(chan struct{})
 		w.done = make(chan struct{})
+		if sy, ok := w.Log.Store.(store.Syncer); ok {
+			w.syncer = sy
+			// Unbuffered: while a flush runs, one committed batch waits
+			// for the next and new events gather into a larger batch,
+			// rather than being committed in many small ones.
+			w.synced = make(chan []*recording)
+			w.flushed = make(chan struct{})
+			go w.flush()
+		}
 		go w.run()
 	})
 }
@@ -72,6 +92,9 @@ func (w *Writer) Record(ctx context.Context, ev *Event) error {
 
 func (w *Writer) run() {
 	defer close(w.done)
+	if w.synced != nil {
+		defer func() { close(w.synced); <-w.flushed }()
+	}
 	for {
 		select {
 		case r := <-w.queue:
@@ -103,17 +126,59 @@ func (w *Writer) commit(batch []*recording) {
 		evs[i] = r.ev
 	}
 	start := time.Now()
-	err := w.Log.Store.Update(context.Background(), func(tx store.Tx) error {
+	update := w.Log.Store.Update
+	if w.syncer != nil {
+		update = w.syncer.UpdateUnsynced
+	}
+	err := update(context.Background(), func(tx store.Tx) error {
 		return w.Log.Append(context.Background(), tx, evs...)
 	})
 	if w.Observe != nil {
 		w.Observe(len(evs), time.Since(start), err)
 	}
 	if err != nil {
-		err = fault.Wrap("audit.Record", fault.Unavailable, "the audit log cannot be written", fmt.Errorf("commit %d events: %w", len(evs), err))
-	} else {
-		w.Log.Notify()
+		w.answer(batch, fault.Wrap("audit.Record", fault.Unavailable, "the audit log cannot be written", fmt.Errorf("commit %d events: %w", len(evs), err)))
+		return
 	}
+	if w.syncer != nil {
+		w.synced <- batch
+		return
+	}
+	w.Log.Notify()
+	w.answer(batch, nil)
+}
+
+// flush makes committed batches durable, as many at once as are waiting,
+// and then answers their callers.
+func (w *Writer) flush() {
+	defer close(w.flushed)
+	for batch := range w.synced {
+		batches := [][]*recording{batch}
+	more:
+		for {
+			select {
+			case b, ok := <-w.synced:
+				if !ok {
+					break more
+				}
+				batches = append(batches, b)
+			default:
+				break more
+			}
+		}
+		err := w.syncer.Sync()
+		if err != nil {
+			err = fault.Wrap("audit.Record", fault.Unavailable, "the audit log cannot be written", fmt.Errorf("sync: %w", err))
+		} else {
+			w.Log.Notify()
+		}
+		for _, b := range batches {
+			w.answer(b, err)
+		}
+	}
+}
+
+func (w *Writer) answer(batch []*recording, err error) {
 	for _, r := range batch {
 		r.err <- err
 	}

@@ -40,15 +40,27 @@ func (s *Service) reseal(ctx context.Context, tx store.Tx, op string, sec *Secre
 
 // open returns the value of ver.
 func (s *Service) open(ctx context.Context, tx store.Tx, op string, sec *Secret, ver *Version) (Value, error) {
+	key, err := s.versionKey(ctx, tx, op, sec, ver)
+	if err != nil {
+		return Value{}, err
+	}
+	return s.openWith(ctx, op, sec, ver, key)
+}
+
+// versionKey returns the CMK that seals ver.
+func (s *Service) versionKey(ctx context.Context, tx store.Tx, op string, sec *Secret, ver *Version) (*store.Key, error) {
 	if ver.Ciphertext == nil {
-		return Value{}, fault.E(op, fault.NotFound, "version "+ver.ID+" has no value").Because(fault.NoSuchVersion)
+		return nil, fault.E(op, fault.NotFound, "version "+ver.ID+" has no value").Because(fault.NoSuchVersion)
 	}
 	key, err := tx.Key(ctx, sec.Account, sec.Region, ver.KeyID)
 	if fault.Is(err, fault.NotFound) {
-		return Value{}, fault.E(op, fault.KeyUnavailable, "the key that protects secret "+sec.Name+" no longer exists")
-	} else if err != nil {
-		return Value{}, err
+		return nil, fault.E(op, fault.KeyUnavailable, "the key that protects secret "+sec.Name+" no longer exists")
 	}
+	return key, err
+}
+
+// openWith decrypts ver, sealed by key.
+func (s *Service) openWith(ctx context.Context, op string, sec *Secret, ver *Version, key *store.Key) (Value, error) {
 	sealed := keys.Sealed{Ciphertext: ver.Ciphertext, WrappedKey: ver.WrappedKey, KeyID: ver.KeyID, KeyVersion: ver.KeyVersion}
 	b, err := s.Keys.Open(ctx, key, sealed, valueAAD(sec, ver.ID))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/audit"
@@ -66,10 +67,15 @@ type Service struct {
 	// SharedStore says other servers write the store too (PostgreSQL):
 	// what this server keeps about listings then also expires by time.
 	SharedStore bool
+	// ReadCacheEntries bounds the read cache (readcache.go): 0 for
+	// DefaultReadCacheEntries, negative to turn it off.
+	ReadCacheEntries int
 
-	changes hub         // wakes WaitChange after every committed write
-	counts  countCache  // listings' totals, until the next write
-	cursors cursorCache // listings' checkpoints for deep offsets, likewise
+	cacheOnce sync.Once
+	cache     *readCache  // nil when off
+	changes   hub         // wakes WaitChange after every committed write
+	counts    countCache  // listings' totals, until the next write
+	cursors   cursorCache // listings' checkpoints for deep offsets, likewise
 }
 
 func (s *Service) limits() Limits {

@@ -26,12 +26,55 @@ type Selector struct {
 // the stage, and fault.WrongState for a secret that is not Enabled.
 func (s *Service) GetValue(ctx context.Context, sc Scope, name string, sel Selector) (*Secret, *Version, Value, error) {
 	const op = "secrets.GetValue"
+	sec, ver, key, err := s.readVersion(ctx, op, sc, name, sel)
+	if err != nil {
+		return nil, nil, Value{}, err
+	}
+	val, err := s.openWith(ctx, op, sec, ver, key)
+	if err != nil {
+		return nil, nil, Value{}, err
+	}
+	if err := s.noteAccess(ctx, sec); err != nil {
+		return nil, nil, Value{}, err
+	}
+	audit.NoteRead(ctx, sec.Name, ver.ID)
+	return sec, strip(ver), val, nil
+}
+
+// readVersion returns an Enabled secret, the version sel picks and the CMK
+// that seals it: from the read cache when it holds all three, else from a
+// read transaction, whose results the cache then keeps. A version picked
+// by a roll-out depends on the caller and is never kept.
+func (s *Service) readVersion(ctx context.Context, op string, sc Scope, name string, sel Selector) (*Secret, *Version, *store.Key, error) {
+	c := s.readCache()
+	if c != nil {
+		sec, err := loadForRead(ctx, sc, name, func() (*Secret, error) { return s.cachedSecret(ctx, op, sc, name) })
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := statusError(op, sec, store.StatusEnabled); err != nil {
+			return nil, nil, nil, err
+		}
+		if RolloutOf(sec) == nil {
+			if v, ok := c.version(sc, sec.Name, sec.ID, sel); ok {
+				if k, ok := c.key(sec.Account, sec.Region, v.KeyID); ok {
+					return sec, v, k, nil
+				}
+			}
+		}
+	}
+	gen := c.start()
 	var sec *Secret
 	var ver *Version
-	var val Value
+	var key *store.Key
 	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
 		var err error
-		sec, err = loadForRead(ctx, sc, name, func() (*Secret, error) { return load(ctx, tx, op, sc, name) })
+		fresh := func() (*Secret, error) { return load(ctx, tx, op, sc, name) }
+		if c != nil {
+			sec, err = fresh() // kept below: read in this transaction
+		} else {
+			sec, err = loadForRead(ctx, sc, name, fresh)
+		}
 		if err != nil {
 			return err
 		}
@@ -41,17 +84,18 @@ func (s *Service) GetValue(ctx context.Context, sc Scope, name string, sel Selec
 		if ver, err = pick(ctx, tx, op, sec, sel); err != nil {
 			return err
 		}
-		val, err = s.open(ctx, tx, op, sec, ver)
+		key, err = s.versionKey(ctx, tx, op, sec, ver)
 		return err
 	})
 	if err != nil {
-		return nil, nil, Value{}, err
+		return nil, nil, nil, err
 	}
-	if err := s.noteAccess(ctx, sec); err != nil {
-		return nil, nil, Value{}, err
+	if c != nil && RolloutOf(sec) == nil {
+		c.putSecret(gen, sec)
+		c.putVersion(gen, sec, sel, ver)
+		c.putKey(gen, key)
 	}
-	audit.NoteRead(ctx, sec.Name, ver.ID)
-	return sec, strip(ver), val, nil
+	return sec, ver, key, nil
 }
 
 // noteAccess records the day a secret's value was last read (AWS's
@@ -448,6 +492,9 @@ func strip(ver *Version) *Version {
 // its versions: what authorization needs to know about it.
 func (s *Service) Meta(ctx context.Context, sc Scope, name string) (*Secret, error) {
 	const op = "secrets.Meta"
+	if s.readCache() != nil {
+		return s.cachedSecret(ctx, op, sc, name)
+	}
 	var sec *Secret
 	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
 		var err error

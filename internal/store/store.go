@@ -204,3 +204,34 @@ type RotationTx interface {
 	// DeleteDatabase removes a database; NotFound when absent.
 	DeleteDatabase(ctx context.Context, account, region, id string) error
 }
+
+// Changes is what one write transaction changed, as far as the caches of
+// secrets and keys care.
+type Changes struct {
+	Secrets []string // ids of secrets whose row, tags, stages or versions changed
+	Keys    bool     // a CMK's row or material changed
+}
+
+// ChangeNotifier is implemented by a store whose writes all go through this
+// process (the embedded store): what it reports lets the core cache reads
+// and drop exactly what a write made stale.
+type ChangeNotifier interface {
+	// OnChange registers f, called after every write transaction that
+	// changed secrets or keys, before Update returns; also when the commit
+	// failed, as the outcome of a failed commit is not always known. f must
+	// be quick and must not use the store.
+	OnChange(f func(Changes))
+}
+
+// Syncer is implemented by a store that can commit a transaction without
+// waiting for the disk and make it durable later, so that one flush makes
+// many commits durable while the next ones are written (the audit log's
+// group commit). Whatever such a transaction writes is visible before it is
+// durable: only for records nobody acts on before their writer is told they
+// are durable.
+type Syncer interface {
+	// UpdateUnsynced is Update, committed without waiting for the disk.
+	UpdateUnsynced(ctx context.Context, fn func(Tx) error) error
+	// Sync makes every transaction committed before it began durable.
+	Sync() error
+}

@@ -13,7 +13,21 @@ const eventCols = `seq, time, account, principal_id, principal_name, principal_k
 	session, access_key_id, source_ip, user_agent, region, family, action, read_only,
 	resource, version_id, request_id, error_code, params, prev_hash, hash`
 
-var insertEvent = `INSERT INTO audit_events (` + eventCols + `) VALUES (` + placeholders(21) + `)`
+const eventColCount = 21
+
+// eventsPerInsert is how many events one INSERT of a batch stores.
+const eventsPerInsert = 16
+
+var (
+	insertEvent  = `INSERT INTO audit_events (` + eventCols + `) VALUES (` + placeholders(eventColCount) + `)`
+	insertEvents = `INSERT INTO audit_events (` + eventCols + `) VALUES ` + rowsOf(eventsPerInsert, eventColCount)
+)
+
+// rowsOf returns "(?, …), (?, …)": n rows of cols placeholders.
+func rowsOf(n, cols int) string {
+	row := "(" + placeholders(cols) + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
 
 func eventArgs(e *store.Event) []any {
 	return []any{e.Seq, millis(e.Time), e.Account, e.PrincipalID, e.PrincipalName,
@@ -57,7 +71,7 @@ func (t *tx) SetAuditHead(ctx context.Context, seq int64, hash []byte) error {
 	return dbError("sqlite.SetAuditHead", err, "audit head")
 }
 
-// InsertEvents stores evs with one statement prepared for the batch, all or
+// InsertEvents stores evs with cached multi-row statements, all or
 // none: Exists when a Seq is taken (or repeated in evs), and then none of
 // evs is stored. Other failures are fault errors, also with none stored.
 // An empty evs stores nothing.
@@ -66,13 +80,21 @@ func (t *tx) InsertEvents(ctx context.Context, evs []*store.Event) error {
 		return nil
 	}
 	err := t.atomic(ctx, func() error {
-		stmt, err := t.tx.PrepareContext(ctx, insertEvent)
-		if err != nil {
-			return err
+		// Rows go eventsPerInsert to a statement (one cached statement
+		// for full chunks, one for the rest row by row): a statement per
+		// row cost more in the driver than in SQLite.
+		for len(evs) >= eventsPerInsert {
+			args := make([]any, 0, eventsPerInsert*eventColCount)
+			for _, e := range evs[:eventsPerInsert] {
+				args = append(args, eventArgs(e)...)
+			}
+			if _, err := t.tx.ExecContext(ctx, insertEvents, args...); err != nil {
+				return err
+			}
+			evs = evs[eventsPerInsert:]
 		}
-		defer stmt.Close()
 		for _, e := range evs {
-			if _, err := stmt.ExecContext(ctx, eventArgs(e)...); err != nil {
+			if _, err := t.tx.ExecContext(ctx, insertEvent, eventArgs(e)...); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
+	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
@@ -31,9 +34,30 @@ const busyTimeoutMS = 10000
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
+	ckpt  *sql.DB // one connection that copies the log into the database file
+
+	stop, stopped chan struct{} // the checkpointer's
 
 	writeStmts, readStmts *stmtCache
+
+	closeOnce sync.Once
+	walPath   string
+	walMu     sync.Mutex
+	wal       *os.File // the write-ahead log, opened by the first Sync
+
+	mu       sync.Mutex
+	onChange []func(store.Changes)
 }
+
+// OnChange registers f to be told what each write transaction changed
+// (store.ChangeNotifier).
+func (db *DB) OnChange(f func(store.Changes)) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.onChange = append(db.onChange, f)
+}
+
+var _ store.ChangeNotifier = (*DB)(nil)
 
 var _ store.Store = (*DB)(nil)
 
@@ -64,7 +88,41 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fault.Wrap(op, fault.Unavailable, "cannot open database", err)
 	}
-	return &DB{write: write, read: read, writeStmts: newStmtCache(write), readStmts: newStmtCache(read)}, nil
+	ckpt, err := openPool(dsn(abs, false), 1)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fault.Wrap(op, fault.Unavailable, "cannot open database", err)
+	}
+	db := &DB{write: write, read: read, ckpt: ckpt, writeStmts: newStmtCache(write), readStmts: newStmtCache(read),
+		walPath: abs + "-wal", stop: make(chan struct{}), stopped: make(chan struct{})}
+	go db.checkpoints()
+	return db, nil
+}
+
+// checkpointEvery is how often the checkpointer copies the log into the
+// database file.
+const checkpointEvery = 50 * time.Millisecond
+
+// checkpoints copies committed transactions from the write-ahead log into
+// the database file from a connection of its own (a passive checkpoint:
+// it waits for no reader and no writer), so that the writer's commits do
+// not pay for it. The writer still checkpoints by itself when the log passes
+// walAutoCheckpoint pages: if this one falls behind, the log stays bounded.
+func (db *DB) checkpoints() {
+	defer close(db.stopped)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, _ = db.ckpt.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)") // a failure is retried at the next tick
+		cancel()
+	}
 }
 
 // createPrivate creates the database file with mode 0600 unless it exists.
@@ -81,6 +139,11 @@ func createPrivate(path string) error {
 	return f.Close()
 }
 
+// walAutoCheckpoint is the log's size in pages past which a writer
+// checkpoints by itself (SQLite's default is 1,000): the checkpointer
+// usually keeps the log well under it.
+const walAutoCheckpoint = 4000
+
 // dsn builds the connection string. Pragmas go in the DSN so that every
 // connection database/sql opens, now or after a reconnect, gets them.
 // synchronous=FULL: an acknowledged write must survive a power cut or a
@@ -94,6 +157,7 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint))
 		// Take the write lock at BEGIN, so a transaction never fails
 		// halfway through on a lock upgrade.
 		q.Set("_txlock", "immediate")
@@ -117,11 +181,20 @@ func openPool(dsn string, conns int) (*sql.DB, error) {
 // Close closes both pools. It returns a fault.Internal error if either fails
 // to close cleanly.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.stop) })
+	<-db.stopped
+	errCkpt := db.ckpt.Close()
+	db.walMu.Lock()
+	if db.wal != nil {
+		_ = db.wal.Close()
+		db.wal = nil
+	}
+	db.walMu.Unlock()
 	db.readStmts.close()
 	db.writeStmts.close()
 	errRead := db.read.Close()
 	errWrite := db.write.Close()
-	if err := errors.Join(errRead, errWrite); err != nil {
+	if err := errors.Join(errRead, errWrite, errCkpt); err != nil {
 		return fault.Wrap("sqlite.Close", fault.Internal, "cannot close database", err)
 	}
 	return nil
@@ -131,17 +204,100 @@ func (db *DB) Close() error {
 // rolls back when fn returns an error or panics. It returns fn's error as
 // is, or a fault error when the transaction cannot begin or commit.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return run(ctx, db.write, db.writeStmts, nil, "sqlite.Update", fn)
+	var ch changes
+	err := run(ctx, db.write, db.writeStmts, nil, &ch, "sqlite.Update", fn)
+	db.notify(&ch)
+	return err
+}
+
+// notify tells the OnChange functions what a write transaction changed.
+func (db *DB) notify(ch *changes) {
+	if !ch.any() {
+		return
+	}
+	db.mu.Lock()
+	fs := db.onChange
+	db.mu.Unlock()
+	for _, f := range fs {
+		f(ch.Changes)
+	}
+}
+
+// UpdateUnsynced is Update for a transaction that may be visible before it
+// is durable (store.Syncer): it commits without waiting for the disk
+// (synchronous=NORMAL for this one commit), and is durable once a Sync that
+// began after it returned. Whatever it writes is visible to readers at once.
+func (db *DB) UpdateUnsynced(ctx context.Context, fn func(store.Tx) error) error {
+	const op = "sqlite.UpdateUnsynced"
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return dbError(op, err, "")
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return dbError(op, err, "")
+	}
+	var ch changes
+	err = run(ctx, conn, db.writeStmts, nil, &ch, op, fn)
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); rerr != nil {
+		// Never leave the writer committing without syncs: drop the
+		// connection; its replacement opens with the DSN's FULL.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		if err == nil {
+			err = dbError(op, rerr, "")
+		}
+	}
+	db.notify(&ch)
+	return err
+}
+
+// Sync makes every transaction committed so far durable: it flushes the
+// write-ahead log to the disk. Transactions committed by Update are durable
+// already; Sync is for UpdateUnsynced's.
+func (db *DB) Sync() error {
+	db.walMu.Lock()
+	defer db.walMu.Unlock()
+	if db.wal != nil {
+		// SQLite deletes the log when its last connection closes and then
+		// starts a new file: sync the one that is there now.
+		a, errA := db.wal.Stat()
+		b, errB := os.Stat(db.walPath)
+		if errA != nil || errB != nil || !os.SameFile(a, b) {
+			_ = db.wal.Close()
+			db.wal = nil
+		}
+	}
+	if db.wal == nil {
+		f, err := os.Open(db.walPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // no log: everything is in the database file, synced by its checkpoint
+		}
+		if err != nil {
+			return fault.Wrap("sqlite.Sync", fault.Unavailable, "cannot open the write-ahead log", err)
+		}
+		db.wal = f
+	}
+	if err := db.wal.Sync(); err != nil {
+		return fault.Wrap("sqlite.Sync", fault.Unavailable, "cannot sync the write-ahead log", err)
+	}
+	return nil
 }
 
 // View runs fn in a read-only transaction over a consistent snapshot. A
 // write inside fn fails with a fault.Internal error. It returns fn's error
 // as is, or a fault error when the transaction cannot begin.
 func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
-	return run(ctx, db.read, db.readStmts, &sql.TxOptions{ReadOnly: true}, "sqlite.View", fn)
+	return run(ctx, db.read, db.readStmts, &sql.TxOptions{ReadOnly: true}, nil, "sqlite.View", fn)
 }
 
-func run(ctx context.Context, pool *sql.DB, stmts *stmtCache, opts *sql.TxOptions, op string, fn func(store.Tx) error) error {
+// beginner is a pool (*sql.DB) or one connection of it (*sql.Conn).
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// run runs fn in a transaction of pool; a write transaction notes what it
+// changes in ch (nil for a read).
+func run(ctx context.Context, pool beginner, stmts *stmtCache, opts *sql.TxOptions, ch *changes, op string, fn func(store.Tx) error) error {
 	sqlTx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return dbError(op, err, "")
@@ -152,7 +308,7 @@ func run(ctx context.Context, pool *sql.DB, stmts *stmtCache, opts *sql.TxOption
 			_ = sqlTx.Rollback() // also on panic; the panic goes on
 		}
 	}()
-	if err := fn(&tx{tx: &cachedTx{Tx: sqlTx, cache: stmts}}); err != nil {
+	if err := fn(&tx{tx: &cachedTx{Tx: sqlTx, cache: stmts}, ch: ch}); err != nil {
 		return err
 	}
 	done = true

@@ -2,9 +2,13 @@ package sqlite
 
 import (
 	"database/sql"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
+
+	"github.com/coffer-secrets/coffer/internal/store"
 )
 
 func TestLoadMigrations(t *testing.T) {
@@ -83,4 +87,48 @@ func openTest(t *testing.T) *DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestUpdateUnsyncedRestoresFull: a commit without a sync leaves the writer
+// committing with syncs again, after success and after failure, and its
+// write is there (and Sync succeeds) afterwards.
+func TestUpdateUnsyncedRestoresFull(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "coffer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	failed := errors.New("refused")
+	for _, fnErr := range []error{nil, failed} {
+		err := db.UpdateUnsynced(ctx, func(tx store.Tx) error {
+			if err := tx.SetMeta(ctx, "unsynced", "yes"); err != nil {
+				return err
+			}
+			return fnErr
+		})
+		if !errors.Is(err, fnErr) {
+			t.Fatalf("UpdateUnsynced: %v, want %v", err, fnErr)
+		}
+		var sync int
+		if err := db.write.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+			t.Fatal(err)
+		}
+		if sync != 2 { // FULL
+			t.Fatalf("after UpdateUnsynced (fn error %v): synchronous = %d, want 2 (FULL)", fnErr, sync)
+		}
+	}
+	if err := db.Sync(); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	err = db.View(ctx, func(tx store.Tx) error {
+		v, err := tx.Meta(ctx, "unsynced")
+		if err == nil && v != "yes" {
+			err = fmt.Errorf("meta = %q", v)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -52,6 +52,7 @@ func (t *tx) KeyByAlias(ctx context.Context, account, region, alias string) (*st
 // InsertKey stores a new CMK and its material; Exists when its id, its
 // alias in (account, region), or one of its material versions is taken.
 func (t *tx) InsertKey(ctx context.Context, k *store.Key) error {
+	t.touchKeys()
 	err := t.atomic(ctx, func() error {
 		_, err := t.tx.ExecContext(ctx, `INSERT INTO keys (`+keyCols+`) VALUES (`+placeholders(14)+`)`,
 			k.ID, k.Account, k.Region, k.Alias, k.Description, string(k.State), k.Default,
@@ -71,6 +72,7 @@ func (t *tx) InsertKey(ctx context.Context, k *store.Key) error {
 // revision is stale, Exists when the new alias is taken.
 func (t *tx) UpdateKey(ctx context.Context, k *store.Key) error {
 	const op = "sqlite.UpdateKey"
+	t.touchKeys()
 	var n int64
 	err := t.atomic(ctx, func() error {
 		var err error

@@ -46,6 +46,7 @@ const replicatedSecrets = `SELECT ` + secretCols + ` FROM secrets
 // SetReplicas replaces a secret's Replicas without touching its Revision.
 func (t *tx) SetReplicas(ctx context.Context, id string, rs []store.Replica) error {
 	const op = "sqlite.SetReplicas"
+	t.touch(id)
 	text, err := store.ReplicasText(op, rs)
 	if err != nil {
 		return err

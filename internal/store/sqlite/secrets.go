@@ -67,6 +67,7 @@ func (t *tx) SecretByID(ctx context.Context, id string) (*store.Secret, error) {
 // Invalid when a replica's SyncedAt is out of range (store.ReplicasText).
 func (t *tx) InsertSecret(ctx context.Context, s *store.Secret) error {
 	const op = "sqlite.InsertSecret"
+	t.touch(s.ID)
 	replicas, err := store.ReplicasText(op, s.Replicas)
 	if err != nil {
 		return err
@@ -90,6 +91,7 @@ func (t *tx) InsertSecret(ctx context.Context, s *store.Secret) error {
 // Invalid when a replica's SyncedAt is out of range (store.ReplicasText).
 func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 	const op = "sqlite.UpdateSecret"
+	t.touch(s.ID)
 	replicas, err := store.ReplicasText(op, s.Replicas)
 	if err != nil {
 		return err
@@ -134,6 +136,7 @@ func (t *tx) updateSecretRow(ctx context.Context, s *store.Secret, replicas stri
 // secret does not exist; other failures are fault errors.
 func (t *tx) SetAccessed(ctx context.Context, id string, at time.Time) error {
 	const op = "sqlite.SetAccessed"
+	t.touch(id)
 	if at.IsZero() {
 		// Nothing is earlier than the zero time; only check the secret exists.
 		var one int
@@ -169,6 +172,7 @@ func (t *tx) revisionMiss(ctx context.Context, op, exists, id, what string) erro
 // through ON DELETE CASCADE. NotFound when there is no such secret.
 func (t *tx) DeleteSecret(ctx context.Context, id string) error {
 	const op = "sqlite.DeleteSecret"
+	t.touch(id)
 	n, err := affected(t.tx.ExecContext(ctx, `DELETE FROM secrets WHERE id = ?`, id))
 	if err != nil {
 		return dbError(op, err, "secret")

@@ -13,6 +13,36 @@ import (
 // the unexported verbs of the store; Update and View are the boundaries.
 type tx struct {
 	tx *cachedTx
+	ch *changes // what a write transaction changed; nil in a read
+}
+
+// changes collects a write transaction's store.Changes. Methods note what
+// they touch before they run, so a method that fails notes too much at
+// worst, never too little.
+type changes struct {
+	store.Changes
+	seen map[string]bool
+}
+
+func (c *changes) any() bool { return len(c.Secrets) > 0 || c.Keys }
+
+// touch notes that the secret with this id changed.
+func (t *tx) touch(id string) {
+	if t.ch == nil || t.ch.seen[id] {
+		return
+	}
+	if t.ch.seen == nil {
+		t.ch.seen = map[string]bool{}
+	}
+	t.ch.seen[id] = true
+	t.ch.Secrets = append(t.ch.Secrets, id)
+}
+
+// touchKeys notes that a key changed.
+func (t *tx) touchKeys() {
+	if t.ch != nil {
+		t.ch.Keys = true
+	}
 }
 
 var _ store.Tx = (*tx)(nil)

@@ -33,6 +33,7 @@ func errStageTaken(op string, err error) error {
 // secret, or when one of v's stages sits on another version.
 func (t *tx) InsertVersion(ctx context.Context, v *store.Version) error {
 	const op = "sqlite.InsertVersion"
+	t.touch(v.SecretID)
 	seq := v.Seq
 	var stageErr error
 	err := t.atomic(ctx, func() error {
@@ -188,6 +189,7 @@ func (t *tx) stages(ctx context.Context, where string, args ...any) (map[string]
 // to move a label, first update the version that loses it.
 func (t *tx) UpdateVersion(ctx context.Context, v *store.Version) error {
 	const op = "sqlite.UpdateVersion"
+	t.touch(v.SecretID)
 	var n int64
 	var stageErr error
 	err := t.atomic(ctx, func() error {
@@ -221,6 +223,7 @@ func (t *tx) UpdateVersion(ctx context.Context, v *store.Version) error {
 // no such version.
 func (t *tx) DeleteVersion(ctx context.Context, secretID, versionID string) error {
 	const op = "sqlite.DeleteVersion"
+	t.touch(secretID)
 	n, err := affected(t.tx.ExecContext(ctx,
 		`DELETE FROM versions WHERE secret_id = ? AND version_id = ?`, secretID, versionID))
 	if err != nil {
@@ -281,6 +284,7 @@ func (t *tx) CountVersionsByKey(ctx context.Context, keyID string, belowVersion 
 // still fromKeyVersion.
 func (t *tx) RewrapVersion(ctx context.Context, v *store.Version, fromKeyVersion int) error {
 	const op = "sqlite.RewrapVersion"
+	t.touch(v.SecretID)
 	n, err := affected(t.tx.ExecContext(ctx, `UPDATE versions SET wrapped_key = ?, key_version = ?
 		WHERE secret_id = ? AND version_id = ? AND key_version = ?`,
 		blob(v.WrappedKey), v.KeyVersion, v.SecretID, v.ID, fromKeyVersion))

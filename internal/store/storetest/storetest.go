@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"List/After", testListAfter},
 		{"List/Scope", testListScope},
 		{"SecretsDue", testSecretsDue},
+		{"Changes", testChanges},
 		{"CountSecrets", testCountSecrets},
 		{"Replication/RoundTrip", testReplicationRoundTrip},
 		{"Replication/Update", testReplicationUpdate},

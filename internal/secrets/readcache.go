@@ -1,0 +1,263 @@
+package secrets
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+// DefaultReadCacheEntries bounds the read cache: about a kilobyte a secret
+// with a 1 KiB value, so the default costs a few tens of megabytes at most.
+const DefaultReadCacheEntries = 20000
+
+// readCache keeps what reading a secret costs the store — the secret's
+// row, the version a selector picks, the CMK record — so that a read of a
+// secret read before costs no store round trip. It holds sealed values
+// only (ciphertext and wrapped data keys), never a plaintext.
+//
+// It is on only over a store whose writes all pass through this process
+// (store.ChangeNotifier, and not Service.SharedStore): every write
+// transaction reports the secrets and keys it changed, and their entries
+// are dropped before the write returns, so a read that starts after a
+// write was acknowledged never sees what the write replaced.
+//
+// An entry is filled from a read transaction only if no write changed a
+// secret or a key while that transaction ran (gen did not move): a read
+// that raced a write may answer with what it read, as it would without the
+// cache, but does not leave it behind.
+type readCache struct {
+	max int
+
+	mu      sync.Mutex
+	gen     uint64
+	secrets map[nameKey]*secretEntry
+	byID    map[string]nameKey
+	keys    map[keyRef]*store.Key
+}
+
+type nameKey struct{ account, region, name string }
+
+type keyRef struct{ account, region, id string }
+
+type secretEntry struct {
+	sec  *Secret
+	vers map[Selector]*Version // by the selector that picked it; sealed values included
+}
+
+func newReadCache(max int) *readCache {
+	if max <= 0 {
+		max = DefaultReadCacheEntries
+	}
+	return &readCache{max: max, secrets: map[nameKey]*secretEntry{}, byID: map[string]nameKey{},
+		keys: map[keyRef]*store.Key{}}
+}
+
+// readCache returns the service's read cache, turned on at first use when
+// the store allows it (see readCache), or nil.
+func (s *Service) readCache() *readCache {
+	s.cacheOnce.Do(func() {
+		n, ok := s.Store.(store.ChangeNotifier)
+		if !ok || s.SharedStore || s.ReadCacheEntries < 0 {
+			return
+		}
+		s.cache = newReadCache(s.ReadCacheEntries)
+		n.OnChange(s.cache.changed)
+	})
+	return s.cache
+}
+
+// changed drops what a write transaction made stale.
+func (c *readCache) changed(ch store.Changes) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, id := range ch.Secrets {
+		if k, ok := c.byID[id]; ok {
+			delete(c.secrets, k)
+			delete(c.byID, id)
+		}
+	}
+	if ch.Keys {
+		clear(c.keys)
+	}
+}
+
+// start returns the generation a fill must still see to be kept.
+func (c *readCache) start() uint64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// secret returns a copy of the cached secret called name in sc, if any.
+func (c *readCache) secret(sc Scope, name string) (*Secret, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.secrets[nameKey{sc.Account, sc.Region, name}]
+	if !ok {
+		return nil, false
+	}
+	return cloneSecret(e.sec), true
+}
+
+// version returns the cached version sel picked of the secret with id, if any.
+func (c *readCache) version(sc Scope, name, id string, sel Selector) (*Version, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.secrets[nameKey{sc.Account, sc.Region, name}]
+	if !ok || e.sec.ID != id {
+		return nil, false
+	}
+	v, ok := e.vers[sel]
+	if !ok {
+		return nil, false
+	}
+	return cloneVersion(v), true
+}
+
+// key returns the cached CMK record, if any. The record is shared: callers
+// read it and never change it.
+func (c *readCache) key(account, region, id string) (*store.Key, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.keys[keyRef{account, region, id}]
+	return k, ok
+}
+
+// putSecret keeps sec, read since generation gen.
+func (c *readCache) putSecret(gen uint64, sec *Secret) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	k := nameKey{sec.Account, sec.Region, sec.Name}
+	if e, ok := c.secrets[k]; ok && e.sec.ID == sec.ID && e.sec.Revision == sec.Revision {
+		return // keep its versions
+	}
+	if old, ok := c.secrets[k]; ok {
+		delete(c.byID, old.sec.ID)
+	}
+	c.evict()
+	c.secrets[k] = &secretEntry{sec: cloneSecret(sec)}
+	c.byID[sec.ID] = k
+}
+
+// putVersion keeps the version sel picked of sec, read since generation gen.
+func (c *readCache) putVersion(gen uint64, sec *Secret, sel Selector, v *Version) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	e, ok := c.secrets[nameKey{sec.Account, sec.Region, sec.Name}]
+	if !ok || e.sec.ID != sec.ID {
+		return
+	}
+	if e.vers == nil {
+		e.vers = map[Selector]*Version{}
+	}
+	if len(e.vers) >= 16 { // a caller walking every version id: keep the few that repeat
+		clear(e.vers)
+	}
+	e.vers[sel] = cloneVersion(v)
+}
+
+// putKey keeps a CMK record read since generation gen.
+func (c *readCache) putKey(gen uint64, k *store.Key) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if len(c.keys) >= c.max {
+		clear(c.keys)
+	}
+	c.keys[keyRef{k.Account, k.Region, k.ID}] = k
+}
+
+// evict makes room for one secret: an arbitrary entry goes (Go's map order
+// is random enough that hot secrets come back at once and cold ones stay out).
+func (c *readCache) evict() {
+	for k, e := range c.secrets {
+		if len(c.secrets) < c.max {
+			return
+		}
+		delete(c.secrets, k)
+		delete(c.byID, e.sec.ID)
+	}
+}
+
+// size returns how many secrets are cached (tests and metrics).
+func (c *readCache) size() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.secrets)
+}
+
+func cloneSecret(s *Secret) *Secret {
+	c := *s
+	c.Tags = slices.Clone(s.Tags)
+	c.Replicas = slices.Clone(s.Replicas)
+	return &c
+}
+
+func cloneVersion(v *Version) *Version {
+	c := *v
+	c.Stages = slices.Clone(v.Stages)
+	return &c
+}
+
+// cachedSecret returns the secret called name in sc from the read cache,
+// or reads it in a read transaction and keeps it.
+func (s *Service) cachedSecret(ctx context.Context, op string, sc Scope, name string) (*Secret, error) {
+	c := s.readCache()
+	plain, pin, _ := strings.Cut(name, pinSep)
+	if sec, ok := c.secret(sc, plain); ok {
+		if !strings.HasPrefix(sec.ID, pin) {
+			return nil, fault.E(op, fault.NotFound, "secret "+plain+" does not exist")
+		}
+		return sec, nil
+	}
+	gen := c.start()
+	var sec *Secret
+	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
+		var err error
+		sec, err = load(ctx, tx, op, sc, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.putSecret(gen, sec)
+	return sec, nil
+}

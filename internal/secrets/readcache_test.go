@@ -1,0 +1,186 @@
+package secrets_test
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/keys"
+	"github.com/coffer-secrets/coffer/internal/keys/root/keyfile"
+	"github.com/coffer-secrets/coffer/internal/secrets"
+	"github.com/coffer-secrets/coffer/internal/store"
+	"github.com/coffer-secrets/coffer/internal/store/sqlite"
+)
+
+// countingStore counts read transactions: a read the cache answers opens none.
+type countingStore struct {
+	*sqlite.DB
+	views atomic.Int64
+}
+
+func (c *countingStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	c.views.Add(1)
+	return c.DB.View(ctx, fn)
+}
+
+func newCountedService(t *testing.T) (*secrets.Service, *countingStore) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "coffer.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	root, err := keyfile.Open(filepath.Join(dir, "root.key"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &countingStore{DB: db}
+	return &secrets.Service{Store: st, Keys: &keys.Keyring{Root: root, NewID: secrets.NewUUID}}, st
+}
+
+// setKeyState changes a CMK's state in the store, as the KMS service does.
+func setKeyState(t *testing.T, st store.Store, keyID string, state store.KeyState) {
+	t.Helper()
+	err := st.Update(context.Background(), func(tx store.Tx) error {
+		k, err := tx.Key(context.Background(), sc.Account, sc.Region, keyID)
+		if err != nil {
+			return err
+		}
+		k.State = state
+		return tx.UpdateKey(context.Background(), k)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadCache: a value read before is served without a read
+// transaction, and every write that changes what a read returns — a new
+// version, a value overwritten in place, the secret disabled or deleted,
+// its key disabled — is seen by the very next read.
+func TestReadCache(t *testing.T) {
+	ctx := context.Background()
+	s, st := newCountedService(t)
+	sec := mustCreate(t, s, "cached", "one")
+	cur := secrets.Selector{Stage: secrets.StageCurrent}
+
+	// The first read also notes the day of access (a write, once a day),
+	// which drops the entry: the second read fills it again.
+	for range 2 {
+		if got := mustValue(t, s, "cached", cur); got != "one" {
+			t.Fatalf("first reads: %q", got)
+		}
+	}
+	before := st.views.Load()
+	for range 3 {
+		if got := mustValue(t, s, "cached", cur); got != "one" {
+			t.Fatalf("cached read: %q", got)
+		}
+		if _, err := s.Meta(ctx, sc, "cached"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := st.views.Load() - before; n != 0 {
+		t.Fatalf("reads of a cached secret opened %d read transactions, want 0", n)
+	}
+
+	if _, err := s.Overwrite(ctx, sc, "cached", "v1", secrets.StringValue("two")); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustValue(t, s, "cached", cur); got != "two" {
+		t.Fatalf("after an overwrite: %q, want two", got)
+	}
+	if _, _, err := s.PutValue(ctx, sc, "cached", secrets.PutInput{VersionID: "v2", Value: secrets.StringValue("three")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustValue(t, s, "cached", cur); got != "three" {
+		t.Fatalf("after a put: %q, want three", got)
+	}
+	if got := mustValue(t, s, "cached", secrets.Selector{VersionID: "v1"}); got != "two" {
+		t.Fatalf("version v1: %q, want two", got)
+	}
+
+	if _, err := s.Disable(ctx, sc, "cached"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err := s.GetValue(ctx, sc, "cached", cur)
+	if fault.KindOf(err) != fault.WrongState {
+		t.Fatalf("read of a disabled secret: %v, want WrongState", err)
+	}
+	if _, err := s.Enable(ctx, sc, "cached"); err != nil {
+		t.Fatal(err)
+	}
+	mustValue(t, s, "cached", cur)
+
+	setKeyState(t, st, sec.KeyID, store.KeyDisabled)
+	_, _, _, err = s.GetValue(ctx, sc, "cached", cur)
+	if fault.KindOf(err) != fault.KeyUnavailable {
+		t.Fatalf("read under a disabled key: %v, want KeyUnavailable", err)
+	}
+	setKeyState(t, st, sec.KeyID, store.KeyEnabled)
+	mustValue(t, s, "cached", cur)
+
+	if _, err := s.Delete(ctx, sc, "cached", secrets.DeleteInput{RecoveryDays: 7}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = s.GetValue(ctx, sc, "cached", cur)
+	if fault.KindOf(err) != fault.WrongState {
+		t.Fatalf("read of a deleted secret: %v, want WrongState", err)
+	}
+}
+
+// TestReadCacheNeverStale: readers racing a writer never see a version
+// older than the newest one whose put had returned when their read began.
+func TestReadCacheNeverStale(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newCountedService(t)
+	mustCreate(t, s, "racing", "0")
+	var latest atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	errs := make(chan error, 8)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				floor := latest.Load()
+				_, _, v, err := s.GetValue(ctx, sc, "racing", secrets.Selector{Stage: secrets.StageCurrent})
+				if err != nil {
+					errs <- err
+					return
+				}
+				n, _ := strconv.ParseInt(v.Text(), 10, 64)
+				if n < floor {
+					errs <- fault.E("test", fault.Internal, "read version "+v.Text()+" after put "+strconv.FormatInt(floor, 10)+" returned")
+					return
+				}
+			}
+		}()
+	}
+	for i := int64(1); i <= 200; i++ {
+		id := "v" + strconv.FormatInt(i+1, 10)
+		_, _, err := s.PutValue(ctx, sc, "racing", secrets.PutInput{VersionID: id, Value: secrets.StringValue(strconv.FormatInt(i, 10)),
+			MaxVersions: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		latest.Store(i)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,95 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/coffer-secrets/coffer/internal/store"
+)
+
+// testChanges: a store that reports its changes (store.ChangeNotifier)
+// reports every write to a secret, its versions or a key, so the caches
+// built on the reports never serve what a write replaced. Each write method
+// is run alone in a transaction and must name what it changed; reads and
+// writes of other records report nothing.
+func testChanges(t *testing.T, s store.Store) {
+	n, ok := s.(store.ChangeNotifier)
+	if !ok {
+		return // a shared store: nothing is cached over it
+	}
+	var mu sync.Mutex
+	var got []store.Changes
+	n.OnChange(func(c store.Changes) {
+		mu.Lock()
+		got = append(got, c)
+		mu.Unlock()
+	})
+	ctx := context.Background()
+	run := func(name string, want store.Changes, fn func(tx store.Tx) error) {
+		t.Helper()
+		mu.Lock()
+		got = nil
+		mu.Unlock()
+		mustUpdate(t, s, fn)
+		mu.Lock()
+		defer mu.Unlock()
+		var c store.Changes
+		for _, g := range got {
+			c.Secrets = append(c.Secrets, g.Secrets...)
+			c.Keys = c.Keys || g.Keys
+		}
+		slices.Sort(c.Secrets)
+		if !slices.Equal(c.Secrets, want.Secrets) || c.Keys != want.Keys {
+			t.Errorf("%s: reported %+v, want %+v", name, c, want)
+		}
+	}
+	sec := func(ids ...string) store.Changes { return store.Changes{Secrets: ids} }
+	keys := store.Changes{Keys: true}
+
+	a, b := newSecret("ch-a", "changes-a"), newSecret("ch-b", "changes-b")
+	run("InsertSecret", sec("ch-a", "ch-b"), func(tx store.Tx) error {
+		if err := tx.InsertSecret(ctx, a); err != nil {
+			return err
+		}
+		return tx.InsertSecret(ctx, b)
+	})
+	run("UpdateSecret", sec("ch-a"), func(tx store.Tx) error {
+		a.Description = "changed"
+		return tx.UpdateSecret(ctx, a)
+	})
+	run("SetAccessed", sec("ch-b"), func(tx store.Tx) error { return tx.SetAccessed(ctx, "ch-b", at(100)) })
+	run("SetReplicas", sec("ch-a"), func(tx store.Tx) error { return tx.SetReplicas(ctx, "ch-a", nil) })
+	v := newVersion("ch-a", "v1", "SSM_Current")
+	run("InsertVersion", sec("ch-a"), func(tx store.Tx) error { return tx.InsertVersion(ctx, v) })
+	run("UpdateVersion", sec("ch-a"), func(tx store.Tx) error {
+		v.Stages = []string{"SSM_Previous"}
+		return tx.UpdateVersion(ctx, v)
+	})
+	run("RewrapVersion", sec("ch-a"), func(tx store.Tx) error {
+		w := *v
+		w.WrappedKey, w.KeyVersion = []byte("rewrapped"), v.KeyVersion+1
+		return tx.RewrapVersion(ctx, &w, v.KeyVersion)
+	})
+	run("DeleteVersion", sec("ch-a"), func(tx store.Tx) error { return tx.DeleteVersion(ctx, "ch-a", "v1") })
+	run("DeleteSecret", sec("ch-b"), func(tx store.Tx) error { return tx.DeleteSecret(ctx, "ch-b") })
+	k := newKey("ch-key", "alias/changes")
+	run("InsertKey", keys, func(tx store.Tx) error { return tx.InsertKey(ctx, k) })
+	run("UpdateKey", keys, func(tx store.Tx) error {
+		k.State = store.KeyDisabled
+		return tx.UpdateKey(ctx, k)
+	})
+	run("reads and other records", store.Changes{}, func(tx store.Tx) error {
+		if _, err := tx.Secret(ctx, acctA, regionX, "changes-a"); err != nil {
+			return err
+		}
+		if _, err := tx.Versions(ctx, "ch-a"); err != nil {
+			return err
+		}
+		if _, err := tx.Key(ctx, acctA, regionX, "ch-key"); err != nil {
+			return err
+		}
+		return tx.SetMeta(ctx, "changes", "x")
+	})
+}
