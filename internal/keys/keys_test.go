@@ -13,7 +13,7 @@ import (
 	"github.com/coffer-secrets/coffer/internal/store"
 )
 
-func mustKeyfile(t *testing.T) *keyfile.File {
+func mustKeyfile(t testing.TB) *keyfile.File {
 	t.Helper()
 	f, err := keyfile.Open(filepath.Join(t.TempDir(), "root.key"), true)
 	if err != nil {
@@ -22,7 +22,7 @@ func mustKeyfile(t *testing.T) *keyfile.File {
 	return f
 }
 
-func mustKey(t *testing.T, r *keys.Keyring) *store.Key {
+func mustKey(t testing.TB, r *keys.Keyring) *store.Key {
 	t.Helper()
 	k := &store.Key{ID: "key-1", Account: "100000000001", Region: "ap-guangzhou", State: store.KeyEnabled}
 	if err := r.AddVersion(context.Background(), k, time.Now()); err != nil {

@@ -6,7 +6,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -36,7 +36,12 @@ type DB struct {
 	read  *sql.DB
 	ckpt  *sql.DB // one connection that copies the log into the database file
 
-	stop, stopped chan struct{} // the checkpointer's
+	stop, stopped chan struct{} // the checkpointer's; stop also stops the writer
+
+	writes         chan *writeReq // Update calls for the writer (writer.go)
+	writerDone     chan struct{}
+	commits, calls atomic.Int64 // WriteStats
+	queued         atomic.Int64 // QueuedWrites
 
 	writeStmts, readStmts *stmtCache
 
@@ -95,8 +100,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fault.Wrap(op, fault.Unavailable, "cannot open database", err)
 	}
 	db := &DB{write: write, read: read, ckpt: ckpt, writeStmts: newStmtCache(write), readStmts: newStmtCache(read),
-		walPath: abs + "-wal", stop: make(chan struct{}), stopped: make(chan struct{})}
+		walPath: abs + "-wal", stop: make(chan struct{}), stopped: make(chan struct{}),
+		writes: make(chan *writeReq), writerDone: make(chan struct{})}
 	go db.checkpoints()
+	go db.writer()
 	return db, nil
 }
 
@@ -144,6 +151,15 @@ func createPrivate(path string) error {
 // usually keeps the log well under it.
 const walAutoCheckpoint = 4000
 
+// Page caches, per connection, in KiB (SQLite's default is 2 MiB): the
+// writer reads what it updates (a secret's versions, the indexes it
+// inserts into) and a cache that holds them saves a read from the OS for
+// each page. Fixed sizes: memory does not grow with the data.
+const (
+	writeCacheKiB = 64 << 10
+	readCacheKiB  = 16 << 10
+)
+
 // dsn builds the connection string. Pragmas go in the DSN so that every
 // connection database/sql opens, now or after a reconnect, gets them.
 // synchronous=FULL: an acknowledged write must survive a power cut or a
@@ -155,7 +171,9 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "synchronous(FULL)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -readCacheKiB))
 	} else {
+		q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writeCacheKiB))
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint))
 		// Take the write lock at BEGIN, so a transaction never fails
@@ -183,6 +201,7 @@ func openPool(dsn string, conns int) (*sql.DB, error) {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.stop) })
 	<-db.stopped
+	<-db.writerDone
 	errCkpt := db.ckpt.Close()
 	db.walMu.Lock()
 	if db.wal != nil {
@@ -201,13 +220,12 @@ func (db *DB) Close() error {
 }
 
 // Update runs fn in a write transaction and commits if fn returns nil. It
-// rolls back when fn returns an error or panics. It returns fn's error as
-// is, or a fault error when the transaction cannot begin or commit.
+// rolls back when fn returns an error or panics (the panic goes on in the
+// caller). It returns fn's error as is, or a fault error when the
+// transaction cannot begin or commit. Concurrent calls are committed
+// together (group commit, writer.go): one sync of the disk for many.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
-	var ch changes
-	err := run(ctx, db.write, db.writeStmts, nil, &ch, "sqlite.Update", fn)
-	db.notify(&ch)
-	return err
+	return db.submit(ctx, fn, false, "sqlite.Update")
 }
 
 // notify tells the OnChange functions what a write transaction changed.
@@ -225,30 +243,11 @@ func (db *DB) notify(ch *changes) {
 
 // UpdateUnsynced is Update for a transaction that may be visible before it
 // is durable (store.Syncer): it commits without waiting for the disk
-// (synchronous=NORMAL for this one commit), and is durable once a Sync that
-// began after it returned. Whatever it writes is visible to readers at once.
+// (synchronous=NORMAL for its commit, unless it shares the commit with an
+// Update), and is durable once a Sync that began after it returned.
+// Whatever it writes is visible to readers at once.
 func (db *DB) UpdateUnsynced(ctx context.Context, fn func(store.Tx) error) error {
-	const op = "sqlite.UpdateUnsynced"
-	conn, err := db.write.Conn(ctx)
-	if err != nil {
-		return dbError(op, err, "")
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
-		return dbError(op, err, "")
-	}
-	var ch changes
-	err = run(ctx, conn, db.writeStmts, nil, &ch, op, fn)
-	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); rerr != nil {
-		// Never leave the writer committing without syncs: drop the
-		// connection; its replacement opens with the DSN's FULL.
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-		if err == nil {
-			err = dbError(op, rerr, "")
-		}
-	}
-	db.notify(&ch)
-	return err
+	return db.submit(ctx, fn, true, "sqlite.UpdateUnsynced")
 }
 
 // Sync makes every transaction committed so far durable: it flushes the
@@ -308,7 +307,7 @@ func run(ctx context.Context, pool beginner, stmts *stmtCache, opts *sql.TxOptio
 			_ = sqlTx.Rollback() // also on panic; the panic goes on
 		}
 	}()
-	if err := fn(&tx{tx: &cachedTx{Tx: sqlTx, cache: stmts}, ch: ch}); err != nil {
+	if err := fn(&tx{tx: &cachedTx{Tx: sqlTx, cache: stmts, detach: ch != nil}, ch: ch}); err != nil {
 		return err
 	}
 	done = true

@@ -87,9 +87,22 @@ func (c *stmtCache) close() {
 type cachedTx struct {
 	*sql.Tx
 	cache *stmtCache
+	// detach runs statements without the caller's cancellation: in a
+	// write transaction a canceled statement interrupts the connection,
+	// and SQLite may then roll back the whole transaction, which the
+	// group commit shares with other callers.
+	detach bool
+}
+
+func (c *cachedTx) ctx(ctx context.Context) context.Context {
+	if c.detach {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 func (c *cachedTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = c.ctx(ctx)
 	if s := c.cache.get(q); s != nil {
 		return c.Tx.StmtContext(ctx, s).ExecContext(ctx, args...)
 	}
@@ -97,6 +110,7 @@ func (c *cachedTx) ExecContext(ctx context.Context, q string, args ...any) (sql.
 }
 
 func (c *cachedTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = c.ctx(ctx)
 	if s := c.cache.get(q); s != nil {
 		return c.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
 	}
@@ -104,6 +118,7 @@ func (c *cachedTx) QueryContext(ctx context.Context, q string, args ...any) (*sq
 }
 
 func (c *cachedTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = c.ctx(ctx)
 	if s := c.cache.get(q); s != nil {
 		return c.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}

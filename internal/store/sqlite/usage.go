@@ -13,6 +13,7 @@ func (t *tx) AddCalls(ctx context.Context, counts []store.CallCount) error {
 	if len(counts) == 0 {
 		return nil
 	}
+	ctx = t.tx.ctx(ctx) // the statement below runs with this ctx, not through cachedTx
 	err := t.atomic(ctx, func() error {
 		stmt, err := t.tx.PrepareContext(ctx, `INSERT INTO usage_calls
 			(hour, account, region, family, action, result, calls) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -40,6 +41,7 @@ func (t *tx) SetSecretHours(ctx context.Context, rows []store.SecretHours) error
 	if len(rows) == 0 {
 		return nil
 	}
+	ctx = t.tx.ctx(ctx) // the statement below runs with this ctx, not through cachedTx
 	err := t.atomic(ctx, func() error {
 		stmt, err := t.tx.PrepareContext(ctx, `INSERT INTO usage_secret_hours
 			(hour, account, region, secrets) VALUES (?, ?, ?, ?)
