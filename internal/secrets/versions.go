@@ -246,8 +246,9 @@ func (s *Service) put(ctx context.Context, tx store.Tx, op string, sc Scope, nam
 
 // roomFor returns the versions of sec after making room for one more:
 // pruning deprecated versions when asked, then refusing at the limit.
+// The versions come without their sealed values (store.VersionList).
 func (s *Service) roomFor(ctx context.Context, tx store.Tx, op string, sec *Secret, in PutInput, now time.Time) ([]*Version, error) {
-	vs, err := tx.Versions(ctx, sec.ID)
+	vs, err := tx.VersionList(ctx, sec.ID)
 	if err != nil {
 		return nil, fmt.Errorf("list versions: %w", err)
 	}
@@ -292,8 +293,9 @@ func (s *Service) existing(ctx context.Context, tx store.Tx, op string, sec *Sec
 	return old, nil
 }
 
-// relabel attaches labels to ver (inserting it when isNew) and stores every
-// version whose labels moved. Labels are first removed and then added, so no
+// relabel attaches labels to ver (inserting it when isNew) and stores the
+// labels of every version whose labels moved (only the labels: vs may come
+// without sealed values). Labels are first removed and then added, so no
 // label is ever on two versions, even in between.
 func (s *Service) relabel(ctx context.Context, tx store.Tx, vs []*Version, ver *Version, labels []string, isNew bool) error {
 	before := make(map[*Version][]string, len(vs))
@@ -313,13 +315,13 @@ func (s *Service) relabel(ctx context.Context, tx store.Tx, vs []*Version, ver *
 	for _, v := range removing {
 		final := v.Stages
 		v.Stages = intersect(before[v], final)
-		if err := tx.UpdateVersion(ctx, v); err != nil {
+		if err := tx.SetStages(ctx, v.SecretID, v.ID, v.Stages); err != nil {
 			return fmt.Errorf("update version %s: %w", v.ID, err)
 		}
 		v.Stages = final
 	}
 	for _, v := range changed {
-		if err := tx.UpdateVersion(ctx, v); err != nil {
+		if err := tx.SetStages(ctx, v.SecretID, v.ID, v.Stages); err != nil {
 			return fmt.Errorf("update version %s: %w", v.ID, err)
 		}
 	}
@@ -329,7 +331,7 @@ func (s *Service) relabel(ctx context.Context, tx store.Tx, vs []*Version, ver *
 	if slices.Equal(targetBefore, ver.Stages) {
 		return nil
 	}
-	return tx.UpdateVersion(ctx, ver)
+	return tx.SetStages(ctx, ver.SecretID, ver.ID, ver.Stages)
 }
 
 // maxLabels bounds the stage labels of one secret, across its versions (AWS's quota).

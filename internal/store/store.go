@@ -99,6 +99,14 @@ type SecretTx interface {
 	VersionByToken(ctx context.Context, secretID, token string) (*Version, error)
 	// Versions returns every version of a secret, oldest first (by Seq).
 	Versions(ctx context.Context, secretID string) ([]*Version, error)
+	// VersionList is Versions without the sealed values (Ciphertext and
+	// WrappedKey nil): what counting and moving stage labels need.
+	VersionList(ctx context.Context, secretID string) ([]*Version, error)
+	// SetStages replaces a version's stage labels and nothing else;
+	// NotFound when the version does not exist, Exists when a label is on
+	// another version of the secret (to move a label, first set the
+	// stages of the version that loses it).
+	SetStages(ctx context.Context, secretID, versionID string, stages []string) error
 	// UpdateVersion replaces a version's stages and sealed value.
 	UpdateVersion(ctx context.Context, v *Version) error
 	// DeleteVersion removes one version.

@@ -17,6 +17,13 @@ const versionSelect = `SELECT v.secret_id, v.version_id, v.seq, v.is_binary, v.c
 		WHERE st.secret_id = v.secret_id AND st.version_id = v.version_id ORDER BY stage)
 	FROM versions v`
 
+// versionListSelect is versionSelect without the sealed value.
+const versionListSelect = `SELECT v.secret_id, v.version_id, v.seq, v.is_binary, NULL::bytea,
+	NULL::bytea, v.key_id, v.key_version, v.token, v.created_at,
+	ARRAY(SELECT stage FROM version_stages st
+		WHERE st.secret_id = v.secret_id AND st.version_id = v.version_id ORDER BY stage)
+	FROM versions v`
+
 func scanVersion(row pgx.Row) (*store.Version, error) {
 	v := &store.Version{}
 	err := row.Scan(&v.SecretID, &v.ID, &v.Seq, &v.Binary, &v.Ciphertext, &v.WrappedKey,
@@ -129,6 +136,40 @@ func (t *tx) Versions(ctx context.Context, secretID string) ([]*store.Version, e
 		return nil, dbError("postgres.Versions", err, "version")
 	}
 	return out, nil
+}
+
+// VersionList is Versions without the sealed values.
+func (t *tx) VersionList(ctx context.Context, secretID string) ([]*store.Version, error) {
+	out, err := queryAll(ctx, t, scanVersion, versionListSelect+` WHERE v.secret_id = $1
+		ORDER BY v.seq, v.version_id`, secretID)
+	if err != nil {
+		return nil, dbError("postgres.VersionList", err, "version")
+	}
+	return out, nil
+}
+
+// SetStages replaces a version's stage labels. It returns NotFound when the
+// version does not exist, Exists when a label sits on another version.
+func (t *tx) SetStages(ctx context.Context, secretID, versionID string, stages []string) error {
+	const op = "postgres.SetStages"
+	var n int64
+	b := savepoint()
+	// Locks the version's row, and counts it: a missing one is NotFound.
+	b.Queue(`SELECT 1 FROM versions WHERE secret_id = $1 AND version_id = $2 FOR UPDATE`,
+		secretID, versionID).Exec(rowsAffected(&n))
+	b.Queue(`DELETE FROM version_stages WHERE secret_id = $1 AND version_id = $2`, secretID, versionID)
+	if len(stages) > 0 {
+		b.Queue(insertStages+` WHERE EXISTS (SELECT 1 FROM versions WHERE secret_id = $1 AND version_id = $2)`,
+			secretID, versionID, stages)
+	}
+	err := t.atomic(ctx, b)
+	switch {
+	case err == nil && n == 0:
+		return fault.E(op, fault.NotFound, "version not found")
+	case isStageTaken(err):
+		return errStageTaken(op, err)
+	}
+	return dbError(op, err, "version")
 }
 
 // UpdateVersion replaces a version's stages and its sealed value (Binary,

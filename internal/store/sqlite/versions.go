@@ -11,6 +11,10 @@ import (
 const versionCols = `secret_id, version_id, seq, is_binary, ciphertext, wrapped_key,
 	key_id, key_version, token, created_at`
 
+// versionListCols reads a version as versionCols does, without its sealed value.
+const versionListCols = `secret_id, version_id, seq, is_binary, NULL, NULL,
+	key_id, key_version, token, created_at`
+
 func scanVersion(row scanner) (*store.Version, error) {
 	v := &store.Version{}
 	err := row.Scan(&v.SecretID, &v.ID, &v.Seq, &v.Binary, &v.Ciphertext, &v.WrappedKey,
@@ -145,8 +149,56 @@ func (t *tx) Versions(ctx context.Context, secretID string) ([]*store.Version, e
 	return out, nil
 }
 
+// VersionList is Versions without the sealed values.
+func (t *tx) VersionList(ctx context.Context, secretID string) ([]*store.Version, error) {
+	const op = "sqlite.VersionList"
+	out, err := t.scanVersionsCols(ctx, versionListCols, secretID)
+	if err != nil {
+		return nil, dbError(op, err, "version")
+	}
+	stages, err := t.stages(ctx, `secret_id = ?`, secretID)
+	if err != nil {
+		return nil, dbError(op, err, "version")
+	}
+	for _, v := range out {
+		v.Stages = stages[v.ID]
+	}
+	return out, nil
+}
+
+// SetStages replaces a version's stage labels. It returns NotFound when the
+// version does not exist, Exists when a label sits on another version.
+func (t *tx) SetStages(ctx context.Context, secretID, versionID string, stages []string) error {
+	const op = "sqlite.SetStages"
+	t.touch(secretID)
+	var stageErr error
+	err := t.atomic(ctx, func() error {
+		var one int
+		err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM versions WHERE secret_id = ? AND version_id = ?`,
+			secretID, versionID).Scan(&one)
+		if err != nil {
+			return err
+		}
+		_, err = t.tx.ExecContext(ctx,
+			`DELETE FROM version_stages WHERE secret_id = ? AND version_id = ?`, secretID, versionID)
+		if err != nil {
+			return err
+		}
+		stageErr = t.insertStages(ctx, secretID, versionID, stages)
+		return stageErr
+	})
+	if stageErr != nil && isUnique(stageErr) {
+		return errStageTaken(op, err)
+	}
+	return dbError(op, err, "version")
+}
+
 func (t *tx) scanVersions(ctx context.Context, secretID string) ([]*store.Version, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+versionCols+` FROM versions
+	return t.scanVersionsCols(ctx, versionCols, secretID)
+}
+
+func (t *tx) scanVersionsCols(ctx context.Context, cols, secretID string) ([]*store.Version, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+cols+` FROM versions
 		WHERE secret_id = ? ORDER BY seq, version_id`, secretID)
 	if err != nil {
 		return nil, err

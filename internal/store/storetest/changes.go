@@ -67,6 +67,9 @@ func testChanges(t *testing.T, s store.Store) {
 		v.Stages = []string{"SSM_Previous"}
 		return tx.UpdateVersion(ctx, v)
 	})
+	run("SetStages", sec("ch-a"), func(tx store.Tx) error {
+		return tx.SetStages(ctx, "ch-a", "v1", []string{"SSM_Current"})
+	})
 	run("RewrapVersion", sec("ch-a"), func(tx store.Tx) error {
 		w := *v
 		w.WrappedKey, w.KeyVersion = []byte("rewrapped"), v.KeyVersion+1
@@ -85,6 +88,9 @@ func testChanges(t *testing.T, s store.Store) {
 			return err
 		}
 		if _, err := tx.Versions(ctx, "ch-a"); err != nil {
+			return err
+		}
+		if _, err := tx.VersionList(ctx, "ch-a"); err != nil {
 			return err
 		}
 		if _, err := tx.Key(ctx, acctA, regionX, "ch-key"); err != nil {

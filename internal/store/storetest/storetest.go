@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Version/Stages", testVersionStages},
 		{"Version/Update", testVersionUpdate},
 		{"Version/Delete", testVersionDelete},
+		{"Version/List", testVersionList},
+		{"Version/SetStages", testSetStages},
 		{"Key/RoundTrip", testKeyRoundTrip},
 		{"Key/Exists", testKeyExists},
 		{"Key/Update", testKeyUpdate},

@@ -209,3 +209,70 @@ func testVersionDelete(t *testing.T, s store.Store) {
 	insertVersions(t, s, newVersion("s1", "v3", "AWSPREVIOUS"), newVersion("s1", "v1"))
 	wantEqual(t, "versions", versionIDs(getVersions(t, s, "s1")), []string{"v2", "v3", "v1"})
 }
+
+// testVersionList: VersionList is Versions, in the same order, with every
+// field but the sealed value.
+func testVersionList(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "one"), newSecret("s2", "two"))
+	insertVersions(t, s, newVersion("s1", "b", "AWSCURRENT"), newVersion("s1", "a", "AWSPENDING", "beta"),
+		newVersion("s1", "c"), newVersion("s2", "x", "AWSCURRENT"))
+	full := getVersions(t, s, "s1")
+	var list []*store.Version
+	mustView(t, s, func(tx store.Tx) error {
+		var err error
+		list, err = tx.VersionList(t.Context(), "s1")
+		return err
+	})
+	wantEqual(t, "versions listed", len(list), len(full))
+	for i, v := range full {
+		want := normVersion(v)
+		want.Ciphertext, want.WrappedKey = nil, nil
+		wantEqual(t, "VersionList["+v.ID+"]", normVersion(list[i]), want)
+	}
+	mustView(t, s, func(tx store.Tx) error {
+		vs, err := tx.VersionList(t.Context(), "no-such-secret")
+		wantEqual(t, "versions of no secret", len(vs), 0)
+		return err
+	})
+}
+
+// testSetStages: SetStages moves labels and changes nothing else of the
+// version; a label held by another version is Exists, a missing version
+// NotFound, and a refused call leaves the labels as they were.
+func testSetStages(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "one"), newSecret("s2", "two"))
+	v1, v2 := newVersion("s1", "v1", "AWSCURRENT"), newVersion("s1", "v2", "AWSPENDING")
+	insertVersions(t, s, v1, v2, newVersion("s2", "v1", "AWSCURRENT"))
+	before := getVersions(t, s, "s1")
+
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		return tx.SetStages(t.Context(), "s1", "v2", []string{"AWSCURRENT", "AWSPENDING"})
+	})
+	wantKind(t, "SetStages with a label another version holds", err, fault.Exists)
+	err = s.Update(t.Context(), func(tx store.Tx) error { return tx.SetStages(t.Context(), "s1", "v9", []string{"x"}) })
+	wantKind(t, "SetStages of a missing version", err, fault.NotFound)
+	err = s.Update(t.Context(), func(tx store.Tx) error { return tx.SetStages(t.Context(), "s1", "v9", nil) })
+	wantKind(t, "SetStages of a missing version, no labels", err, fault.NotFound)
+	wantEqual(t, "after refused calls", normVersions(getVersions(t, s, "s1")), normVersions(before))
+
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.SetStages(t.Context(), "s1", "v1", []string{"AWSPREVIOUS"}); err != nil {
+			return err
+		}
+		return tx.SetStages(t.Context(), "s1", "v2", []string{"AWSCURRENT", "AWSCURRENT"})
+	})
+	got := getVersions(t, s, "s1")
+	for i, want := range before {
+		want.Stages = [][]string{{"AWSPREVIOUS"}, {"AWSCURRENT"}}[i]
+		wantEqual(t, "version "+want.ID+" after SetStages", normVersion(got[i]), normVersion(want))
+	}
+	wantEqual(t, "the other secret's labels", stageSet(getVersions(t, s, "s2")[0].Stages), []string{"AWSCURRENT"})
+}
+
+func normVersions(vs []*store.Version) []store.Version {
+	out := make([]store.Version, len(vs))
+	for i, v := range vs {
+		out[i] = normVersion(v)
+	}
+	return out
+}
