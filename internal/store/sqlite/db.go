@@ -156,8 +156,8 @@ const walAutoCheckpoint = 4000
 // inserts into) and a cache that holds them saves a read from the OS for
 // each page. Fixed sizes: memory does not grow with the data.
 const (
-	writeCacheKiB = 64 << 10
-	readCacheKiB  = 16 << 10
+	writeCacheKiB = 32 << 10
+	readCacheKiB  = 8 << 10
 )
 
 // dsn builds the connection string. Pragmas go in the DSN so that every
