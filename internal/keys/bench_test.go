@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/coffer-secrets/coffer/internal/keys"
+	"github.com/coffer-secrets/coffer/internal/store"
 )
 
 // BenchmarkSeal and BenchmarkOpen: envelope encryption of a 1 KiB value
@@ -13,11 +14,7 @@ import (
 // data key, AES-256-GCM of the value, the data key wrapped by the CMK; and
 // back.
 func BenchmarkSeal(b *testing.B) {
-	ctx := context.Background()
-	r := &keys.Keyring{Root: mustKeyfile(b)}
-	k := mustKey(b, r)
-	value := bytes.Repeat([]byte("v"), 1024)
-	aad := keys.AAD("coffer/value", "acct", "region", "secret", "v1")
+	ctx, r, k, value, aad := sealFixture(b)
 	b.SetBytes(int64(len(value)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -28,11 +25,7 @@ func BenchmarkSeal(b *testing.B) {
 }
 
 func BenchmarkOpen(b *testing.B) {
-	ctx := context.Background()
-	r := &keys.Keyring{Root: mustKeyfile(b)}
-	k := mustKey(b, r)
-	value := bytes.Repeat([]byte("v"), 1024)
-	aad := keys.AAD("coffer/value", "acct", "region", "secret", "v1")
+	ctx, r, k, value, aad := sealFixture(b)
 	s, err := r.Seal(ctx, k, value, aad)
 	if err != nil {
 		b.Fatal(err)
@@ -44,4 +37,12 @@ func BenchmarkOpen(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// sealFixture returns a keyring over a fresh root key, a CMK, a 1 KiB value
+// and its AAD.
+func sealFixture(b *testing.B) (context.Context, *keys.Keyring, *store.Key, []byte, []byte) {
+	r := &keys.Keyring{Root: mustKeyfile(b)}
+	return context.Background(), r, mustKey(b, r), bytes.Repeat([]byte("v"), 1024),
+		keys.AAD("coffer/value", "acct", "region", "secret", "v1")
 }

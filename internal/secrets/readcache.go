@@ -141,16 +141,24 @@ func (c *readCache) key(account, region, id string) (*store.Key, bool) {
 	return k, ok
 }
 
-// putSecret keeps sec, read since generation gen.
-func (c *readCache) putSecret(gen uint64, sec *Secret) {
+// fill runs f under the lock if nothing changed since generation gen.
+func (c *readCache) fill(gen uint64, f func()) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
+	if c.gen == gen {
+		f()
 	}
+}
+
+// putSecret keeps sec, read since generation gen.
+func (c *readCache) putSecret(gen uint64, sec *Secret) {
+	c.fill(gen, func() { c.keepSecret(sec) })
+}
+
+func (c *readCache) keepSecret(sec *Secret) {
 	k := nameKey{sec.Account, sec.Region, sec.Name}
 	if e, ok := c.secrets[k]; ok && e.sec.ID == sec.ID && e.sec.Revision == sec.Revision {
 		return // keep its versions
@@ -165,14 +173,10 @@ func (c *readCache) putSecret(gen uint64, sec *Secret) {
 
 // putVersion keeps the version sel picked of sec, read since generation gen.
 func (c *readCache) putVersion(gen uint64, sec *Secret, sel Selector, v *Version) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
-	}
+	c.fill(gen, func() { c.keepVersion(sec, sel, v) })
+}
+
+func (c *readCache) keepVersion(sec *Secret, sel Selector, v *Version) {
 	e, ok := c.secrets[nameKey{sec.Account, sec.Region, sec.Name}]
 	if !ok || e.sec.ID != sec.ID {
 		return
@@ -188,18 +192,12 @@ func (c *readCache) putVersion(gen uint64, sec *Secret, sel Selector, v *Version
 
 // putKey keeps a CMK record read since generation gen.
 func (c *readCache) putKey(gen uint64, k *store.Key) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
-	}
-	if len(c.keys) >= c.max {
-		clear(c.keys)
-	}
-	c.keys[keyRef{k.Account, k.Region, k.ID}] = k
+	c.fill(gen, func() {
+		if len(c.keys) >= c.max {
+			clear(c.keys)
+		}
+		c.keys[keyRef{k.Account, k.Region, k.ID}] = k
+	})
 }
 
 // evict makes room for one secret: an arbitrary entry goes (Go's map order

@@ -2,15 +2,12 @@ package secrets_test
 
 import (
 	"context"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
-	"github.com/coffer-secrets/coffer/internal/keys"
-	"github.com/coffer-secrets/coffer/internal/keys/root/keyfile"
 	"github.com/coffer-secrets/coffer/internal/secrets"
 	"github.com/coffer-secrets/coffer/internal/store"
 	"github.com/coffer-secrets/coffer/internal/store/sqlite"
@@ -29,18 +26,9 @@ func (c *countingStore) View(ctx context.Context, fn func(store.Tx) error) error
 
 func newCountedService(t *testing.T) (*secrets.Service, *countingStore) {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "coffer.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	root, err := keyfile.Open(filepath.Join(dir, "root.key"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &countingStore{DB: db}
-	return &secrets.Service{Store: st, Keys: &keys.Keyring{Root: root, NewID: secrets.NewUUID}}, st
+	var st *countingStore
+	s := newServiceOver(t, func(db *sqlite.DB) store.Store { st = &countingStore{DB: db}; return st })
+	return s, st
 }
 
 // setKeyState changes a CMK's state in the store, as the KMS service does.

@@ -35,6 +35,16 @@ func (c *clock) add(d time.Duration) {
 
 func newService(t *testing.T) (*secrets.Service, *clock) {
 	t.Helper()
+	c := &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	s := newServiceOver(t, func(db *sqlite.DB) store.Store { return db })
+	s.Clock = c.now
+	return s, c
+}
+
+// newServiceOver returns a service over a fresh embedded store, as wrap
+// returns it.
+func newServiceOver(t *testing.T, wrap func(*sqlite.DB) store.Store) *secrets.Service {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "coffer.db"))
 	if err != nil {
@@ -45,8 +55,7 @@ func newService(t *testing.T) (*secrets.Service, *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
-	return &secrets.Service{Store: st, Keys: &keys.Keyring{Root: root, NewID: secrets.NewUUID}, Clock: c.now}, c
+	return &secrets.Service{Store: wrap(st), Keys: &keys.Keyring{Root: root, NewID: secrets.NewUUID}}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -157,14 +157,22 @@ func (t *tx) SetStages(ctx context.Context, secretID, versionID string, stages [
 	// Locks the version's row, and counts it: a missing one is NotFound.
 	b.Queue(`SELECT 1 FROM versions WHERE secret_id = $1 AND version_id = $2 FOR UPDATE`,
 		secretID, versionID).Exec(rowsAffected(&n))
+	return t.replaceStages(ctx, op, b, &n, secretID, versionID, stages)
+}
+
+// replaceStages queues, after the statements in b that count the version
+// into n, the replacement of its stage labels, and runs b.
+func (t *tx) replaceStages(ctx context.Context, op string, b *pgx.Batch, n *int64, secretID, versionID string, stages []string) error {
 	b.Queue(`DELETE FROM version_stages WHERE secret_id = $1 AND version_id = $2`, secretID, versionID)
 	if len(stages) > 0 {
+		// Only onto a version that exists: a missing one is NotFound,
+		// whatever its stages.
 		b.Queue(insertStages+` WHERE EXISTS (SELECT 1 FROM versions WHERE secret_id = $1 AND version_id = $2)`,
 			secretID, versionID, stages)
 	}
 	err := t.atomic(ctx, b)
 	switch {
-	case err == nil && n == 0:
+	case err == nil && *n == 0:
 		return fault.E(op, fault.NotFound, "version not found")
 	case isStageTaken(err):
 		return errStageTaken(op, err)
@@ -184,21 +192,7 @@ func (t *tx) UpdateVersion(ctx context.Context, v *store.Version) error {
 		key_version = $7 WHERE secret_id = $1 AND version_id = $2`,
 		v.SecretID, v.ID, v.Binary, blob(v.Ciphertext), blob(v.WrappedKey), v.KeyID, v.KeyVersion).
 		Exec(rowsAffected(&n))
-	b.Queue(`DELETE FROM version_stages WHERE secret_id = $1 AND version_id = $2`, v.SecretID, v.ID)
-	if len(v.Stages) > 0 {
-		// Only onto a version that exists: a missing one is NotFound,
-		// whatever its stages.
-		b.Queue(insertStages+` WHERE EXISTS (SELECT 1 FROM versions WHERE secret_id = $1 AND version_id = $2)`,
-			v.SecretID, v.ID, v.Stages)
-	}
-	err := t.atomic(ctx, b)
-	switch {
-	case err == nil && n == 0:
-		return fault.E(op, fault.NotFound, "version not found")
-	case isStageTaken(err):
-		return errStageTaken(op, err)
-	}
-	return dbError(op, err, "version")
+	return t.replaceStages(ctx, op, b, &n, v.SecretID, v.ID, v.Stages)
 }
 
 // DeleteVersion removes one version and its stages; NotFound when there is

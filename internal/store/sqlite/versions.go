@@ -134,25 +134,17 @@ func (t *tx) versionWhere(ctx context.Context, op, where string, args ...any) (*
 // Versions returns every version of a secret by Seq, oldest first; none
 // (and no error) when the secret has no versions or does not exist.
 func (t *tx) Versions(ctx context.Context, secretID string) ([]*store.Version, error) {
-	const op = "sqlite.Versions"
-	out, err := t.scanVersions(ctx, secretID)
-	if err != nil {
-		return nil, dbError(op, err, "version")
-	}
-	stages, err := t.stages(ctx, `secret_id = ?`, secretID)
-	if err != nil {
-		return nil, dbError(op, err, "version")
-	}
-	for _, v := range out {
-		v.Stages = stages[v.ID]
-	}
-	return out, nil
+	return t.versionsWith(ctx, "sqlite.Versions", versionCols, secretID)
 }
 
 // VersionList is Versions without the sealed values.
 func (t *tx) VersionList(ctx context.Context, secretID string) ([]*store.Version, error) {
-	const op = "sqlite.VersionList"
-	out, err := t.scanVersionsCols(ctx, versionListCols, secretID)
+	return t.versionsWith(ctx, "sqlite.VersionList", versionListCols, secretID)
+}
+
+// versionsWith reads a secret's versions, columns cols, with their stages.
+func (t *tx) versionsWith(ctx context.Context, op, cols, secretID string) ([]*store.Version, error) {
+	out, err := t.scanVersionsCols(ctx, cols, secretID)
 	if err != nil {
 		return nil, dbError(op, err, "version")
 	}
@@ -191,10 +183,6 @@ func (t *tx) SetStages(ctx context.Context, secretID, versionID string, stages [
 		return errStageTaken(op, err)
 	}
 	return dbError(op, err, "version")
-}
-
-func (t *tx) scanVersions(ctx context.Context, secretID string) ([]*store.Version, error) {
-	return t.scanVersionsCols(ctx, versionCols, secretID)
 }
 
 func (t *tx) scanVersionsCols(ctx context.Context, cols, secretID string) ([]*store.Version, error) {
