@@ -79,16 +79,33 @@ type countEntry struct {
 	n   int
 	gen uint64
 	at  time.Time
+	// recounting is when a listing set out to count again after the total
+	// aged past CountTTL; zero when none did.
+	recounting time.Time
 }
 
+// get returns the total kept for key at generation gen. A total older than
+// CountTTL is counted again by one listing while the others go on with the
+// old one (a million secrets take tens of milliseconds to count: 32
+// listings counting at once stalled every listing for a second); if that
+// listing has not put a new total within CountTTL, another one counts.
 func (c *countCache) get(key string, gen uint64) (int, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
-	if !ok || e.gen != gen || time.Since(e.at) > CountTTL {
+	if !ok || e.gen != gen {
 		return 0, false
 	}
-	return e.n, true
+	now := time.Now()
+	if now.Sub(e.at) <= CountTTL {
+		return e.n, true
+	}
+	if !e.recounting.IsZero() && now.Sub(e.recounting) <= CountTTL {
+		return e.n, true // another listing is counting
+	}
+	e.recounting = now
+	c.m[key] = e
+	return 0, false
 }
 
 func (c *countCache) put(key string, n int, gen uint64) {

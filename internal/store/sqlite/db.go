@@ -34,7 +34,12 @@ const busyTimeoutMS = 10000
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
-	ckpt  *sql.DB // one connection that copies the log into the database file
+	// readSlots admits read transactions first come, first served, one per
+	// connection of the read pool: database/sql hands a freed connection
+	// to a random waiter, which under load starved some readers for
+	// hundreds of milliseconds while others went through.
+	readSlots chan struct{}
+	ckpt      *sql.DB // one connection that copies the log into the database file
 
 	stop, stopped chan struct{} // the checkpointer's; stop also stops the writer
 
@@ -88,7 +93,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	read, err := openPool(dsn(abs, true), max(4, runtime.NumCPU()))
+	readers := max(4, runtime.NumCPU())
+	read, err := openPool(dsn(abs, true), readers)
 	if err != nil {
 		write.Close()
 		return nil, fault.Wrap(op, fault.Unavailable, "cannot open database", err)
@@ -99,7 +105,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		read.Close()
 		return nil, fault.Wrap(op, fault.Unavailable, "cannot open database", err)
 	}
-	db := &DB{write: write, read: read, ckpt: ckpt, writeStmts: newStmtCache(write), readStmts: newStmtCache(read),
+	db := &DB{write: write, read: read, ckpt: ckpt, readSlots: make(chan struct{}, readers), writeStmts: newStmtCache(write), readStmts: newStmtCache(read),
 		walPath: abs + "-wal", stop: make(chan struct{}), stopped: make(chan struct{}),
 		writes: make(chan *writeReq), writerDone: make(chan struct{})}
 	go db.checkpoints()
@@ -286,6 +292,12 @@ func (db *DB) Sync() error {
 // write inside fn fails with a fault.Internal error. It returns fn's error
 // as is, or a fault error when the transaction cannot begin.
 func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+	select {
+	case db.readSlots <- struct{}{}: // blocked senders are served in order
+	case <-ctx.Done():
+		return dbError("sqlite.View", ctx.Err(), "")
+	}
+	defer func() { <-db.readSlots }()
 	return run(ctx, db.read, db.readStmts, &sql.TxOptions{ReadOnly: true}, nil, "sqlite.View", fn)
 }
 
