@@ -108,6 +108,8 @@ type Gate struct {
 	// Limits throttles calls per account and action, and failed
 	// authentications per source address; nil limits nothing.
 	Limits *ratelimit.Limiter
+
+	signing signingKeys // SigningKey
 }
 
 // Authenticate returns the credential for an access key id: fault.NotFound

@@ -125,7 +125,14 @@ func (e *Edge) authenticate(ctx context.Context, r *http.Request, body []byte, c
 	case err != nil:
 		return err
 	}
-	if err := signed.Verify(cred.Secret()); err != nil {
+	a := signed.Authorization
+	key := e.Gate.SigningKey(cred, a.Date, a.Region+"/"+a.Service, func(secret []byte) []byte {
+		if len(secret) == 0 {
+			return nil // fails verification
+		}
+		return sigv4.SigningKey(secret, a.Date, a.Region, a.Service)
+	})
+	if err := signed.VerifySigningKey(key); err != nil {
 		return signatureError(err)
 	}
 	c.Principal = cred.Principal
