@@ -33,7 +33,7 @@ func (h *Handler) call(r *http.Request, s *session, o op) *api.Call {
 	}
 	c := &api.Call{
 		Family: o.family, Action: o.action, Region: region, Principal: s.principal,
-		RequestID: secrets.NewUUID(), SourceIP: api.SourceIP(r.RemoteAddr), UserAgent: userAgent(r),
+		RequestID: secrets.NewRequestID(), SourceIP: api.SourceIP(r.RemoteAddr), UserAgent: userAgent(r),
 		Resource: o.resource, SecretName: o.secret, ResourceNames: o.resourceNames,
 		OperationLevel: o.operationLevel, Secure: r.TLS != nil, Known: true, Code: code, Start: time.Now(),
 	}

@@ -228,6 +228,6 @@ func purgeEvent(sec *Secret, now time.Time) *audit.Event {
 	return &audit.Event{
 		Time: now, Account: sec.Account, PrincipalID: "coffer", PrincipalName: "coffer",
 		PrincipalKind: "system", Region: sec.Region, Family: "coffer", Action: "PurgeSecret",
-		Resource: sec.Name, RequestID: NewUUID(),
+		Resource: sec.Name, RequestID: NewRequestID(),
 	}
 }

@@ -315,7 +315,7 @@ func (s *Service) noteApplied(ctx context.Context, tx store.Tx, key string, st *
 	}
 	ev := &audit.Event{
 		Account: st.Account, PrincipalID: "coffer", PrincipalName: "coffer", PrincipalKind: "system", Region: st.Region,
-		Family: "coffer", Action: action, Resource: st.Name, RequestID: NewUUID(),
+		Family: "coffer", Action: action, Resource: st.Name, RequestID: NewRequestID(),
 		Params: fmt.Sprintf(`{"PrimaryRegion":%q,"Revision":%d,"Versions":%d}`, st.PrimaryRegion, st.Revision, len(st.Versions)),
 	}
 	return s.Audit.Append(ctx, tx, ev)

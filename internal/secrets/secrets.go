@@ -205,6 +205,27 @@ func NewUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
+	return formatUUID(b)
+}
+
+// NewRequestID returns a time-ordered (version 7, RFC 9562) UUID: its first
+// 48 bits are the Unix time in milliseconds, the rest random. Request ids
+// are indexed in the audit log, and ids that grow with time are inserted
+// at the end of that index instead of on a random page of it, which made
+// every audited call write a page of its own there.
+func NewRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[6:])
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70
+	return formatUUID(b)
+}
+
+// formatUUID sets b's variant and writes it in the 8-4-4-4-12 form.
+func formatUUID(b [16]byte) string {
 	b[8] = b[8]&0x3f | 0x80
 	const hexd = "0123456789abcdef"
 	out := make([]byte, 0, 36)

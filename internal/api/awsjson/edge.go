@@ -58,7 +58,7 @@ type action struct {
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &api.Call{
 		Family:    "secretsmanager",
-		RequestID: secrets.NewUUID(),
+		RequestID: secrets.NewRequestID(),
 		Action:    strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix),
 		SourceIP:  api.SourceIP(r.RemoteAddr),
 		UserAgent: r.UserAgent(),

@@ -58,7 +58,7 @@ var products = map[string]product{
 // ServeHTTP answers one request.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &api.Call{
-		RequestID: secrets.NewUUID(),
+		RequestID: secrets.NewRequestID(),
 		Start:     time.Now(),
 		Action:    r.Header.Get("X-TC-Action"),
 		SourceIP:  api.SourceIP(r.RemoteAddr),
