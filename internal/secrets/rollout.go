@@ -186,7 +186,7 @@ func (s *Service) StartRolloutTx(ctx context.Context, tx store.Tx, sec *Secret, 
 }
 
 func (s *Service) startRollout(ctx context.Context, tx store.Tx, op string, sec *Secret, r Rollout, now time.Time) error {
-	vs, err := tx.Versions(ctx, sec.ID)
+	vs, err := tx.VersionList(ctx, sec.ID)
 	if err != nil {
 		return err
 	}
@@ -220,7 +220,7 @@ func (s *Service) EndRollout(ctx context.Context, sc Scope, name string, promote
 		if r == nil {
 			return fault.E(op, fault.WrongState, "secret "+sec.Name+" has no roll-out")
 		}
-		vs, err := tx.Versions(ctx, sec.ID)
+		vs, err := tx.VersionList(ctx, sec.ID)
 		if err != nil {
 			return err
 		}

@@ -48,7 +48,7 @@ func (s *Service) MoveStage(ctx context.Context, sc Scope, name string, in MoveI
 }
 
 func (s *Service) moveStage(ctx context.Context, tx store.Tx, op string, sec *Secret, in MoveInput) error {
-	vs, err := tx.Versions(ctx, sec.ID)
+	vs, err := tx.VersionList(ctx, sec.ID) // labels only: relabel stores nothing else
 	if err != nil {
 		return fmt.Errorf("list versions: %w", err)
 	}
@@ -72,7 +72,7 @@ func (s *Service) moveStage(ctx context.Context, tx store.Tx, op string, sec *Se
 	}
 	if in.MoveTo == "" {
 		for _, v := range detachOnly(h, in.Stage) {
-			if err := tx.UpdateVersion(ctx, v); err != nil {
+			if err := tx.SetStages(ctx, v.SecretID, v.ID, v.Stages); err != nil {
 				return fmt.Errorf("update version %s: %w", v.ID, err)
 			}
 		}

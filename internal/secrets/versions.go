@@ -435,7 +435,7 @@ func (s *Service) DeleteVersion(ctx context.Context, sc Scope, name, versionID s
 }
 
 func (s *Service) deleteVersion(ctx context.Context, tx store.Tx, op string, sec *Secret, versionID string, now time.Time) error {
-	vs, err := tx.Versions(ctx, sec.ID)
+	vs, err := tx.VersionList(ctx, sec.ID)
 	if err != nil {
 		return fmt.Errorf("list versions: %w", err)
 	}
@@ -448,7 +448,7 @@ func (s *Service) deleteVersion(ctx context.Context, tx store.Tx, op string, sec
 	}
 	audit.NoteVersion(ctx, versionID)
 	for _, v := range afterDelete(slices.Delete(slices.Clone(vs), i, i+1), vs[i]) {
-		if err := tx.UpdateVersion(ctx, v); err != nil {
+		if err := tx.SetStages(ctx, v.SecretID, v.ID, v.Stages); err != nil {
 			return fmt.Errorf("update version %s: %w", v.ID, err)
 		}
 	}
@@ -468,14 +468,11 @@ func (s *Service) Describe(ctx context.Context, sc Scope, name string) (*Secret,
 		if err != nil {
 			return err
 		}
-		vs, err = tx.Versions(ctx, sec.ID)
+		vs, err = tx.VersionList(ctx, sec.ID) // without values, as strip would leave them
 		return err
 	})
 	if err != nil {
 		return nil, nil, err
-	}
-	for i := range vs {
-		vs[i] = strip(vs[i])
 	}
 	return sec, vs, nil
 }

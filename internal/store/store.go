@@ -100,7 +100,9 @@ type SecretTx interface {
 	// Versions returns every version of a secret, oldest first (by Seq).
 	Versions(ctx context.Context, secretID string) ([]*Version, error)
 	// VersionList is Versions without the sealed values (Ciphertext and
-	// WrappedKey nil): what counting and moving stage labels need.
+	// WrappedKey nil): what counting and moving stage labels need. Never
+	// hand one of its versions to UpdateVersion, which would store it
+	// without its value: move labels with SetStages.
 	VersionList(ctx context.Context, secretID string) ([]*Version, error)
 	// SetStages replaces a version's stage labels and nothing else;
 	// NotFound when the version does not exist, Exists when a label is on
