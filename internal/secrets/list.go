@@ -37,11 +37,11 @@ func (s *Service) List(ctx context.Context, sc Scope, in ListInput) ([]*Secret, 
 	var out []*Secret
 	var total int
 	key := countKey(q)
-	gen := s.changes.generation()
+	gen := s.countGen(q)
 	cached, ok := s.counts.get(key, gen)
 	q.NoTotal = ok
 	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
-		if err := s.seekDeep(ctx, tx, key, gen, &q); err != nil {
+		if err := s.seekDeep(ctx, tx, key, &q); err != nil {
 			return err
 		}
 		var err error
@@ -56,6 +56,30 @@ func (s *Service) List(ctx context.Context, sc Scope, in ListInput) ([]*Secret, 
 	}
 	s.counts.put(key, total, gen)
 	return out, total, nil
+}
+
+// countGen returns the generation a listing's total is kept under: over a
+// store that reports what changes listings (store.Changes.Listed), a total
+// filtered by status and type only lasts until a secret is created,
+// deleted, or changes status or type, not until any write (a put would
+// otherwise make the next listing count a million secrets again); else
+// until this server's next write.
+func (s *Service) countGen(q store.SecretQuery) uint64 {
+	s.watch()
+	if s.notified && q.Search == "" && len(q.Tags) == 0 {
+		return s.listed.Load()
+	}
+	return s.changes.generation()
+}
+
+// cursorGen is countGen for a listing's checkpoints, which also move when
+// the sort key does: creation times and names never change, update and
+// access times do with every write and read.
+func (s *Service) cursorGen(q store.SecretQuery) uint64 {
+	if q.SortBy == store.SortCreated || q.SortBy == store.SortName {
+		return s.countGen(q)
+	}
+	return s.changes.generation()
 }
 
 // countKey names what a listing counts: its filters, not its page.
@@ -234,12 +258,12 @@ const cursorEvery = 1000
 // cursorRebuild, and a listing without valid checkpoints keeps its Offset.
 // Listings with a name search or tag filters always keep their Offset
 // (their order is not an index walk to begin with).
-func (s *Service) seekDeep(ctx context.Context, tx store.Tx, key string, gen uint64, q *store.SecretQuery) error {
+func (s *Service) seekDeep(ctx context.Context, tx store.Tx, key string, q *store.SecretQuery) error {
 	if q.Offset < 2*cursorEvery || q.Search != "" || len(q.Tags) > 0 || q.After != nil {
 		return nil
 	}
 	ckey := fmt.Sprintf("%s|%s|%v", key, q.SortBy, q.Asc)
-	cursors, ok := s.cursors.get(ckey, gen, s.cursorTTL())
+	cursors, ok := s.cursors.get(ckey, s.cursorGen(*q), s.cursorTTL())
 	if !ok {
 		if s.cursors.startBuild(ckey) {
 			go s.buildCursors(ckey, *q)
@@ -273,7 +297,7 @@ func (s *Service) cursorTTL() time.Duration {
 }
 
 func (s *Service) buildCursors(ckey string, q store.SecretQuery) {
-	gen := s.changes.generation() // before the read
+	gen := s.cursorGen(q) // before the read
 	var cursors []store.Cursor
 	err := s.Store.View(context.Background(), func(tx store.Tx) error {
 		var err error

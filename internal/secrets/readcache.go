@@ -57,17 +57,34 @@ func newReadCache(max int) *readCache {
 		keys: map[keyRef]*store.Key{}}
 }
 
-// readCache returns the service's read cache, turned on at first use when
-// the store allows it (see readCache), or nil.
-func (s *Service) readCache() *readCache {
-	s.cacheOnce.Do(func() {
+// watch subscribes, at first use, to what the store's writes change, when
+// the store reports it and no other server writes it: the read cache (on
+// unless ReadCacheEntries is negative) and the listings' generation
+// (countGen) follow the reports.
+func (s *Service) watch() {
+	s.watchOnce.Do(func() {
 		n, ok := s.Store.(store.ChangeNotifier)
-		if !ok || s.SharedStore || s.ReadCacheEntries < 0 {
+		if !ok || s.SharedStore {
 			return
 		}
-		s.cache = newReadCache(s.ReadCacheEntries)
-		n.OnChange(s.cache.changed)
+		s.notified = true
+		if s.ReadCacheEntries >= 0 {
+			s.cache = newReadCache(s.ReadCacheEntries)
+		}
+		n.OnChange(func(ch store.Changes) {
+			if ch.Listed {
+				s.listed.Add(1)
+			}
+			if s.cache != nil {
+				s.cache.changed(ch)
+			}
+		})
 	})
+}
+
+// readCache returns the service's read cache, or nil when it is off.
+func (s *Service) readCache() *readCache {
+	s.watch()
 	return s.cache
 }
 

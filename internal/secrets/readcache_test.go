@@ -172,3 +172,59 @@ func TestReadCacheNeverStale(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// listSpy records, for each listing, whether the store was asked to count.
+type listSpy struct {
+	store.Tx
+	counted *[]bool
+}
+
+func (t listSpy) ListSecrets(ctx context.Context, q store.SecretQuery) ([]*store.Secret, int, error) {
+	*t.counted = append(*t.counted, !q.NoTotal)
+	return t.Tx.ListSecrets(ctx, q)
+}
+
+type spyStore struct {
+	*sqlite.DB
+	counted []bool
+}
+
+func (s *spyStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	return s.DB.View(ctx, func(tx store.Tx) error { return fn(listSpy{tx, &s.counted}) })
+}
+
+// TestListingTotalOutlivesPuts: a listing's total is counted again when a
+// secret is created, deleted or changes status, and not after a put, which
+// changes no listing's members (at a million secrets a count is tens of
+// milliseconds).
+func TestListingTotalOutlivesPuts(t *testing.T) {
+	ctx := context.Background()
+	var st *spyStore
+	s := newServiceOver(t, func(db *sqlite.DB) store.Store { st = &spyStore{DB: db}; return st })
+	mustCreate(t, s, "a", "1")
+	mustCreate(t, s, "b", "1")
+	list := func(step string, wantCounted bool, wantTotal int) {
+		t.Helper()
+		st.counted = nil
+		_, total, err := s.List(ctx, sc, secrets.ListInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.counted) != 1 || st.counted[0] != wantCounted || total != wantTotal {
+			t.Fatalf("%s: counted %v, total %d; want counted %v, total %d", step, st.counted, total, wantCounted, wantTotal)
+		}
+	}
+	list("first listing", true, 2)
+	list("second listing", false, 2)
+	if _, _, err := s.PutValue(ctx, sc, "a", secrets.PutInput{VersionID: "v2", Value: secrets.StringValue("2")}); err != nil {
+		t.Fatal(err)
+	}
+	list("after a put", false, 2)
+	mustCreate(t, s, "c", "1")
+	list("after a create", true, 3)
+	if _, err := s.Disable(ctx, sc, "b"); err != nil {
+		t.Fatal(err)
+	}
+	list("after a disable", true, 3)
+	list("then", false, 3)
+}

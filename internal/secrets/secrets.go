@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/audit"
@@ -71,11 +72,13 @@ type Service struct {
 	// DefaultReadCacheEntries, negative to turn it off.
 	ReadCacheEntries int
 
-	cacheOnce sync.Once
-	cache     *readCache  // nil when off
-	changes   hub         // wakes WaitChange after every committed write
-	counts    countCache  // listings' totals, until the next write
-	cursors   cursorCache // listings' checkpoints for deep offsets, likewise
+	watchOnce sync.Once
+	notified  bool          // the store reports its changes and no other server writes it (watch)
+	listed    atomic.Uint64 // counts writes that changed what listings hold (countGen)
+	cache     *readCache    // nil when off
+	changes   hub           // wakes WaitChange after every committed write
+	counts    countCache    // listings' totals, until the next write
+	cursors   cursorCache   // listings' checkpoints for deep offsets, likewise
 }
 
 func (s *Service) limits() Limits {

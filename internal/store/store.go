@@ -220,6 +220,10 @@ type RotationTx interface {
 type Changes struct {
 	Secrets []string // ids of secrets whose row, tags, stages or versions changed
 	Keys    bool     // a CMK's row or material changed
+	// Listed: a secret was created or deleted, or its status or type
+	// changed — what decides which secrets a listing filtered by status
+	// and type holds, and at which position in creation or name order.
+	Listed bool
 }
 
 // ChangeNotifier is implemented by a store whose writes all go through this

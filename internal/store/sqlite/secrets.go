@@ -68,6 +68,7 @@ func (t *tx) SecretByID(ctx context.Context, id string) (*store.Secret, error) {
 func (t *tx) InsertSecret(ctx context.Context, s *store.Secret) error {
 	const op = "sqlite.InsertSecret"
 	t.touch(s.ID)
+	t.touchListed()
 	replicas, err := store.ReplicasText(op, s.Replicas)
 	if err != nil {
 		return err
@@ -98,6 +99,15 @@ func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 	}
 	var n int64
 	err = t.atomic(ctx, func() error {
+		if t.ch != nil {
+			// Listings care when the status or type changes (store.Changes.Listed).
+			var status string
+			var typ int64
+			err := t.tx.QueryRowContext(ctx, `SELECT status, type FROM secrets WHERE id = ?`, s.ID).Scan(&status, &typ)
+			if err == nil && (status != string(s.Status) || typ != int64(s.Type)) {
+				t.touchListed()
+			}
+		}
 		var err error
 		if n, err = t.updateSecretRow(ctx, s, replicas); err != nil || n == 0 {
 			return err
@@ -173,6 +183,7 @@ func (t *tx) revisionMiss(ctx context.Context, op, exists, id, what string) erro
 func (t *tx) DeleteSecret(ctx context.Context, id string) error {
 	const op = "sqlite.DeleteSecret"
 	t.touch(id)
+	t.touchListed()
 	n, err := affected(t.tx.ExecContext(ctx, `DELETE FROM secrets WHERE id = ?`, id))
 	if err != nil {
 		return dbError(op, err, "secret")

@@ -24,7 +24,7 @@ type changes struct {
 	seen map[string]bool
 }
 
-func (c *changes) any() bool { return len(c.Secrets) > 0 || c.Keys }
+func (c *changes) any() bool { return len(c.Secrets) > 0 || c.Keys || c.Listed }
 
 // touch notes that the secret with this id changed.
 func (t *tx) touch(id string) {
@@ -36,6 +36,13 @@ func (t *tx) touch(id string) {
 	}
 	t.ch.seen[id] = true
 	t.ch.Secrets = append(t.ch.Secrets, id)
+}
+
+// touchListed notes that what listings hold changed (store.Changes.Listed).
+func (t *tx) touchListed() {
+	if t.ch != nil {
+		t.ch.Listed = true
+	}
 }
 
 // touchKeys notes that a key changed.

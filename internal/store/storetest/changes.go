@@ -11,7 +11,9 @@ import (
 
 // testChanges: a store that reports its changes (store.ChangeNotifier)
 // reports every write to a secret, its versions or a key, so the caches
-// built on the reports never serve what a write replaced. Each write method
+// built on the reports never serve what a write replaced; and says when
+// what listings hold changed (a secret created or deleted, its status or
+// type changed), and only then. Each write method
 // is run alone in a transaction and must name what it changed; reads and
 // writes of other records report nothing.
 func testChanges(t *testing.T, s store.Store) {
@@ -39,17 +41,19 @@ func testChanges(t *testing.T, s store.Store) {
 		for _, g := range got {
 			c.Secrets = append(c.Secrets, g.Secrets...)
 			c.Keys = c.Keys || g.Keys
+			c.Listed = c.Listed || g.Listed
 		}
 		slices.Sort(c.Secrets)
-		if !slices.Equal(c.Secrets, want.Secrets) || c.Keys != want.Keys {
+		if !slices.Equal(c.Secrets, want.Secrets) || c.Keys != want.Keys || c.Listed != want.Listed {
 			t.Errorf("%s: reported %+v, want %+v", name, c, want)
 		}
 	}
 	sec := func(ids ...string) store.Changes { return store.Changes{Secrets: ids} }
+	listed := func(ids ...string) store.Changes { return store.Changes{Secrets: ids, Listed: true} }
 	keys := store.Changes{Keys: true}
 
 	a, b := newSecret("ch-a", "changes-a"), newSecret("ch-b", "changes-b")
-	run("InsertSecret", sec("ch-a", "ch-b"), func(tx store.Tx) error {
+	run("InsertSecret", listed("ch-a", "ch-b"), func(tx store.Tx) error {
 		if err := tx.InsertSecret(ctx, a); err != nil {
 			return err
 		}
@@ -57,6 +61,10 @@ func testChanges(t *testing.T, s store.Store) {
 	})
 	run("UpdateSecret", sec("ch-a"), func(tx store.Tx) error {
 		a.Description = "changed"
+		return tx.UpdateSecret(ctx, a)
+	})
+	run("UpdateSecret of the status", listed("ch-a"), func(tx store.Tx) error {
+		a.Status = store.StatusDisabled
 		return tx.UpdateSecret(ctx, a)
 	})
 	run("SetAccessed", sec("ch-b"), func(tx store.Tx) error { return tx.SetAccessed(ctx, "ch-b", at(100)) })
@@ -76,7 +84,7 @@ func testChanges(t *testing.T, s store.Store) {
 		return tx.RewrapVersion(ctx, &w, v.KeyVersion)
 	})
 	run("DeleteVersion", sec("ch-a"), func(tx store.Tx) error { return tx.DeleteVersion(ctx, "ch-a", "v1") })
-	run("DeleteSecret", sec("ch-b"), func(tx store.Tx) error { return tx.DeleteSecret(ctx, "ch-b") })
+	run("DeleteSecret", listed("ch-b"), func(tx store.Tx) error { return tx.DeleteSecret(ctx, "ch-b") })
 	k := newKey("ch-key", "alias/changes")
 	run("InsertKey", keys, func(tx store.Tx) error { return tx.InsertKey(ctx, k) })
 	run("UpdateKey", keys, func(tx store.Tx) error {
