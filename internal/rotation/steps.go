@@ -224,16 +224,8 @@ func (s *Service) save(ctx context.Context, r *store.RotationRun) error {
 // and the next step.
 func (s *Service) advance(ctx context.Context, j *job, next string, val *secrets.Value) (*store.RotationRun, error) {
 	r := j.run
-	if err := s.hook(r, "record"); err != nil {
-		return nil, err
-	}
 	done := r.Step
-	var stopped *store.RotationRun
-	err := s.Secrets.InTx(ctx, func(tx store.Tx, now time.Time) error {
-		var err error
-		if stopped, err = cancelledTx(ctx, tx, r); err != nil || stopped != nil {
-			return err
-		}
+	stopped, err := s.recordTx(ctx, r, func(tx store.Tx, now time.Time) error {
 		sec, err := tx.SecretByID(ctx, r.SecretID)
 		if err != nil {
 			return fmt.Errorf("read secret: %w", err)
@@ -255,6 +247,25 @@ func (s *Service) advance(ctx context.Context, j *job, next string, val *secrets
 	}
 	s.notify()
 	return r, nil
+}
+
+// recordTx runs fn, which records what the worker did with run r, in a
+// write transaction of the secrets service, after the crash tests' "record"
+// hook, unless Cancel marked r meanwhile: then it returns the marked run
+// and fn does not run.
+func (s *Service) recordTx(ctx context.Context, r *store.RotationRun, fn func(tx store.Tx, now time.Time) error) (*store.RotationRun, error) {
+	if err := s.hook(r, "record"); err != nil {
+		return nil, err
+	}
+	var stopped *store.RotationRun
+	err := s.Secrets.InTx(ctx, func(tx store.Tx, now time.Time) error {
+		var err error
+		if stopped, err = cancelledTx(ctx, tx, r); err != nil || stopped != nil {
+			return err
+		}
+		return fn(tx, now)
+	})
+	return stopped, err
 }
 
 // cancelledTx re-reads run r in tx and returns it when Cancel marked it
@@ -285,15 +296,7 @@ func (s *Service) recordStep(ctx context.Context, tx store.Tx, r *store.Rotation
 // complete makes the pending version current and ends the run.
 func (s *Service) complete(ctx context.Context, j *job) (*store.RotationRun, error) {
 	r := j.run
-	if err := s.hook(r, "record"); err != nil {
-		return nil, err
-	}
-	var stopped *store.RotationRun
-	err := s.Secrets.InTx(ctx, func(tx store.Tx, now time.Time) error {
-		var err error
-		if stopped, err = cancelledTx(ctx, tx, r); err != nil || stopped != nil {
-			return err
-		}
+	stopped, err := s.recordTx(ctx, r, func(tx store.Tx, now time.Time) error {
 		sec, err := tx.SecretByID(ctx, r.SecretID)
 		if err != nil {
 			return fmt.Errorf("read secret: %w", err)
@@ -358,15 +361,7 @@ func (s *Service) failed(ctx context.Context, j *job, cause error) (*store.Rotat
 	if r.Attempts+1 >= s.maxAttempts() {
 		return s.rollback(ctx, j, r.Step+": "+safeError(cause))
 	}
-	if err := s.hook(r, "record"); err != nil {
-		return nil, err
-	}
-	var stopped *store.RotationRun
-	err := s.Secrets.InTx(ctx, func(tx store.Tx, now time.Time) error {
-		var err error
-		if stopped, err = cancelledTx(ctx, tx, r); err != nil || stopped != nil {
-			return err
-		}
+	stopped, err := s.recordTx(ctx, r, func(tx store.Tx, now time.Time) error {
 		r.Attempts++
 		r.Error = r.Step + ": " + safeError(cause)
 		r.NextAt, r.UpdatedAt = now.Add(s.backoff(r.Attempts)), now
