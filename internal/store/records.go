@@ -185,6 +185,32 @@ type Cursor struct {
 	Name string
 }
 
+// Rows is what ScanCursors reads: a *sql.Rows or a pgx.Rows.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanCursors reads the (sort key in unix milliseconds, name) rows a
+// backend's SecretCursors selects; timed says the order has a time key
+// (the key column is then a time, else a placeholder).
+func ScanCursors(rows Rows, timed bool) ([]Cursor, error) {
+	var out []Cursor
+	for rows.Next() {
+		var ms int64
+		var c Cursor
+		if err := rows.Scan(&ms, &c.Name); err != nil {
+			return nil, err
+		}
+		if timed {
+			c.Time = time.UnixMilli(ms).UTC()
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // SecretQuery selects secrets for ListSecrets.
 type SecretQuery struct {
 	Account   string

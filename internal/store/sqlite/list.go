@@ -192,19 +192,8 @@ func (t *tx) SecretCursors(ctx context.Context, q store.SecretQuery, every int) 
 		return nil, dbError(op, err, "secret")
 	}
 	defer rows.Close()
-	var out []store.Cursor
-	for rows.Next() {
-		var ms int64
-		var c store.Cursor
-		if err := rows.Scan(&ms, &c.Name); err != nil {
-			return nil, dbError(op, err, "secret")
-		}
-		if key != "" {
-			c.Time = time.UnixMilli(ms).UTC()
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanCursors(rows, key != "")
+	if err != nil {
 		return nil, dbError(op, err, "secret")
 	}
 	return out, nil
