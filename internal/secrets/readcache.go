@@ -229,16 +229,6 @@ func (c *readCache) evict() {
 	}
 }
 
-// size returns how many secrets are cached (tests and metrics).
-func (c *readCache) size() int {
-	if c == nil {
-		return 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.secrets)
-}
-
 func cloneSecret(s *Secret) *Secret {
 	c := *s
 	c.Tags = slices.Clone(s.Tags)
