@@ -182,6 +182,11 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writeCacheKiB))
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint))
+		// Savepoint journals in memory: group commit gives every call a
+		// savepoint, and SQLite otherwise spills a savepoint's journal
+		// past 64 KiB to a temporary file, created and deleted each time.
+		// A journal holds the pages one group changes, which is bounded.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		// Take the write lock at BEGIN, so a transaction never fails
 		// halfway through on a lock upgrade.
 		q.Set("_txlock", "immediate")
