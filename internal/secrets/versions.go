@@ -312,15 +312,24 @@ func (s *Service) relabel(ctx context.Context, tx store.Tx, vs []*Version, ver *
 		before[ver] = targetBefore
 		removing = append(slices.Clone(changed), ver) // the target may lose labels too (previous, in a swap)
 	}
+	// written holds what the first pass stored for each version, so the
+	// second pass skips a version whose labels are already final (one that
+	// only lost labels, the usual case of AWSPREVIOUS moving on).
+	written := make(map[*Version][]string, len(removing))
 	for _, v := range removing {
-		final := v.Stages
-		v.Stages = intersect(before[v], final)
-		if err := tx.SetStages(ctx, v.SecretID, v.ID, v.Stages); err != nil {
+		kept := intersect(before[v], v.Stages)
+		if len(kept) == len(before[v]) {
+			continue // loses no label: nothing to remove
+		}
+		if err := tx.SetStages(ctx, v.SecretID, v.ID, kept); err != nil {
 			return fmt.Errorf("update version %s: %w", v.ID, err)
 		}
-		v.Stages = final
+		written[v] = kept
 	}
 	for _, v := range changed {
+		if w, ok := written[v]; ok && slices.Equal(w, v.Stages) {
+			continue
+		}
 		if err := tx.SetStages(ctx, v.SecretID, v.ID, v.Stages); err != nil {
 			return fmt.Errorf("update version %s: %w", v.ID, err)
 		}
