@@ -54,7 +54,7 @@ all), 2 could not run (set-up failed, server unreachable), 3 usage.`,
 		Example: `  coffer bench --endpoint http://127.0.0.1:8443 --mix get=100 -c 32 -d 30s --warmup 2s
   coffer bench --protocol aws --mix get=90,put=5,list=3,describe=2 -n 100000 -o json`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { tuneGC(); return runBench(cmd, f) },
 	}
 	cmd.AddCommand(newBenchSeedCmd())
 	fs := cmd.Flags()

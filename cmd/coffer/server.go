@@ -40,6 +40,7 @@ COFFER_ROOT_ACCOUNT_ID when set; otherwise they are generated on first start,
 stored (the secret half encrypted) and printed once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			log, err := newLogger(logFormat, logLevel)
 			if err != nil {
 				return err
