@@ -117,6 +117,27 @@ func TestAudit(t *testing.T) {
 	}
 }
 
+func TestStoreWrites(t *testing.T) {
+	m := metrics.New()
+	if _, ok := MustGather(t, m)["coffer_store_write_commits_total"]; ok {
+		t.Fatal("store write series before StoreWrites: a PostgreSQL server would show zeros")
+	}
+	commits, calls, queued := int64(3), int64(40), 5
+	m.StoreWrites(func() (int64, int64) { return commits, calls }, func() int { return queued })
+	commits, calls = 4, 41 // sampled at the scrape, not at registration
+	fams := MustGather(t, m)
+	for name, want := range map[string]float64{
+		"coffer_store_write_commits_total": 4, "coffer_store_write_calls_total": 41,
+	} {
+		if got := find(t, fams, name, nil).GetCounter().GetValue(); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if got := find(t, fams, "coffer_store_write_queue_depth", nil).GetGauge().GetValue(); got != 5 {
+		t.Errorf("queue depth = %v, want 5", got)
+	}
+}
+
 func TestCache(t *testing.T) {
 	m := metrics.New()
 	hook := m.Cache(metrics.CacheKeyMaterial)

@@ -119,6 +119,16 @@ func checkPlausible(t *testing.T, fams map[string]*dto.MetricFamily) {
 	if got := single(t, fams, "coffer_audit_queue_depth").GetGauge().GetValue(); got != 0 {
 		t.Errorf("audit queue depth at rest = %v, want 0", got)
 	}
+	// Every audit batch and both creates went through the embedded
+	// store's writer, grouped or not.
+	commits := single(t, fams, "coffer_store_write_commits_total").GetCounter().GetValue()
+	calls := single(t, fams, "coffer_store_write_calls_total").GetCounter().GetValue()
+	if commits == 0 || calls < commits || calls < float64(batch.GetSampleCount())+2 {
+		t.Errorf("store writes: %v commits of %v calls; want at least %d calls, none empty", commits, calls, batch.GetSampleCount()+2)
+	}
+	if got := single(t, fams, "coffer_store_write_queue_depth").GetGauge().GetValue(); got != 0 {
+		t.Errorf("store write queue at rest = %v, want 0", got)
+	}
 	cache := map[[2]string]float64{}
 	for _, m := range fams["coffer_cache_requests_total"].GetMetric() {
 		l := labels(m)

@@ -159,12 +159,22 @@ func (s *Server) open(ctx context.Context) error {
 	return s.listenMetrics()
 }
 
+// groupWriter is a store that groups write calls into shared commits
+// (the embedded store), for the coffer_store_write_* metrics.
+type groupWriter interface {
+	WriteStats() (commits, calls int64)
+	QueuedWrites() int
+}
+
 func (s *Server) wire() error {
 	ring := &keys.Keyring{Root: s.root, NewID: secrets.NewUUID, OnLookup: s.metrics.Cache(metrics.CacheKeyMaterial)}
 	s.AuditLog = &audit.Log{Store: s.store, Clock: s.cfg.Clock}
 	s.UsageRoller = &usage.Roller{Store: s.store, Clock: s.cfg.Clock, Interval: s.cfg.UsageInterval, Logger: s.cfg.Log}
 	s.auditWriter = &audit.Writer{Log: s.AuditLog, Observe: s.metrics.AuditCommit}
 	s.metrics.AuditQueue(s.auditWriter.Queued)
+	if w, ok := s.store.(groupWriter); ok {
+		s.metrics.StoreWrites(w.WriteStats, w.QueuedWrites)
+	}
 	s.Secrets = &secrets.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock,
 		SharedStore: storeopen.IsPostgres(s.cfg.Store)}
 	s.IAM = &iam.Service{Store: s.store, Root: s.root, Clock: s.cfg.Clock, OnLookup: s.metrics.Cache(metrics.CacheCredentials),
