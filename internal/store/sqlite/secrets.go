@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
@@ -225,14 +226,40 @@ func (t *tx) insertTags(ctx context.Context, secretID string, tags []store.Tag) 
 }
 
 // withTags loads the tags of each secret read by a list query.
+// withTags reads the tags of secrets in one query (a page of a listing
+// would otherwise cost a query per secret).
 func (t *tx) withTags(ctx context.Context, secrets []*store.Secret) error {
+	if len(secrets) == 0 {
+		return nil
+	}
+	byID := make(map[string]*store.Secret, len(secrets))
+	ids := make([]string, 0, len(secrets))
 	for _, s := range secrets {
-		var err error
-		if s.Tags, err = t.tags(ctx, s.ID); err != nil {
+		s.Tags = nil
+		byID[s.ID] = s
+		ids = append(ids, s.ID)
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT secret_id, key, value FROM secret_tags
+		WHERE secret_id IN (SELECT value FROM json_each(?)) ORDER BY secret_id, position`, string(list))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var tag store.Tag
+		if err := rows.Scan(&id, &tag.Key, &tag.Value); err != nil {
 			return err
 		}
+		if s := byID[id]; s != nil {
+			s.Tags = append(s.Tags, tag)
+		}
 	}
-	return nil
+	return rows.Err()
 }
 
 // querySecrets runs a SELECT of secretCols and returns the secrets with

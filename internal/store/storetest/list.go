@@ -64,6 +64,24 @@ func testListFilters(t *testing.T, s store.Store) {
 		{"all filters", store.SecretQuery{Status: store.StatusDisabled, Types: []store.SecretType{store.TypeDatabase},
 			Search: "db", Tags: []store.TagFilter{filter("team")}}, []string{"db-test"}},
 	}
+	t.Run("each secret with its own tags, in order", func(t *testing.T) {
+		var page []*store.Secret
+		mustView(t, s, func(tx store.Tx) error {
+			var err error
+			page, _, err = tx.ListSecrets(context.Background(), store.SecretQuery{Account: acctA, Region: regionX})
+			return err
+		})
+		want := map[string][]store.Tag{
+			"db-prod": {tag("env", "prod"), tag("team", "pay")}, "db-test": {tag("team", "pay"), tag("env", "test")},
+			"api-key": {tag("env", "prod")}, "ssh": {tag("team", "ops")}, "plain": nil, "Db-upper": {tag("env", "dev")},
+		}
+		for _, sec := range page {
+			if !slices.Equal(sec.Tags, want[sec.Name]) {
+				t.Errorf("%s: tags %v, want %v", sec.Name, sec.Tags, want[sec.Name])
+			}
+		}
+		wantEqual(t, "secrets listed", len(page), len(want))
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.q.Account, tt.q.Region = acctA, regionX
