@@ -241,7 +241,7 @@ func (s *Service) put(ctx context.Context, tx store.Tx, op string, sc Scope, nam
 		return nil, nil, err
 	}
 	audit.NoteVersion(ctx, ver.ID)
-	return sec, ver, s.touch(ctx, tx, sec, now)
+	return sec, ver, s.touchVersions(ctx, tx, sec, now)
 }
 
 // roomFor returns the versions of sec after making room for one more:
@@ -388,6 +388,18 @@ func (s *Service) touch(ctx context.Context, tx store.Tx, sec *Secret, now time.
 	return nil
 }
 
+// touchVersions is touch for a write that changed only sec's versions:
+// it stores UpdatedAt and nothing else of sec (a statement, where touch
+// rewrites the row and its tags). A caller that changed a field of sec
+// must call touch.
+func (s *Service) touchVersions(ctx context.Context, tx store.Tx, sec *Secret, now time.Time) error {
+	sec.UpdatedAt = now
+	if err := tx.TouchSecret(ctx, sec); err != nil {
+		return fmt.Errorf("touch secret: %w", err)
+	}
+	return nil
+}
+
 // Overwrite replaces the value of an existing version in place, sealing it
 // under a fresh data key; its stage labels stay. It returns fault.NotFound
 // for an unknown version and fault.WrongState as PutValue does.
@@ -415,7 +427,7 @@ func (s *Service) Overwrite(ctx context.Context, sc Scope, name, versionID strin
 		if err := tx.UpdateVersion(ctx, ver); err != nil {
 			return fmt.Errorf("update version: %w", err)
 		}
-		return s.touch(ctx, tx, sec, now)
+		return s.touchVersions(ctx, tx, sec, now)
 	})
 	return strip(ver), err
 }
@@ -461,7 +473,7 @@ func (s *Service) deleteVersion(ctx context.Context, tx store.Tx, op string, sec
 			return fmt.Errorf("update version %s: %w", v.ID, err)
 		}
 	}
-	return s.touch(ctx, tx, sec, now)
+	return s.touchVersions(ctx, tx, sec, now)
 }
 
 // Describe returns a secret in any status and its versions (without values).

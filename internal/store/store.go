@@ -58,6 +58,12 @@ type SecretTx interface {
 	// It stores every field but AccessedAt, which only SetAccessed moves (so
 	// a write based on an older read never moves it back).
 	UpdateSecret(ctx context.Context, s *Secret) error
+	// TouchSecret stores s.UpdatedAt if s.Revision matches the stored one,
+	// and increments s.Revision; Conflict otherwise, NotFound when there is
+	// no such secret. It is UpdateSecret for a write that changed a secret's
+	// versions and nothing else of it: one statement instead of a rewrite
+	// of the row and its tags.
+	TouchSecret(ctx context.Context, s *Secret) error
 	// DeleteSecret removes a secret, its tags and all its versions.
 	DeleteSecret(ctx context.Context, id string) error
 	// ListSecrets returns one page of the secrets matching q and the total

@@ -159,6 +159,21 @@ func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 	return nil
 }
 
+// TouchSecret stores s.UpdatedAt and raises the revision (store.Tx).
+func (t *tx) TouchSecret(ctx context.Context, s *store.Secret) error {
+	const op = "postgres.TouchSecret"
+	n, err := t.exec(ctx, `UPDATE secrets SET updated_at = $3, revision = revision + 1
+		WHERE id = $1 AND revision = $2`, s.ID, s.Revision, millis(s.UpdatedAt))
+	if err != nil {
+		return dbError(op, err, "secret")
+	}
+	if n == 0 {
+		return t.revisionMiss(ctx, op, `SELECT 1 FROM secrets WHERE id = $1`, "secret", s.ID)
+	}
+	s.Revision++
+	return nil
+}
+
 // SetAccessed raises a secret's AccessedAt to at when at is later, and
 // changes nothing else, Revision included. It returns NotFound when the
 // secret does not exist; other failures are fault errors.

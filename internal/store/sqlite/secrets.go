@@ -128,6 +128,22 @@ func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 	return nil
 }
 
+// TouchSecret stores s.UpdatedAt and raises the revision (store.Tx).
+func (t *tx) TouchSecret(ctx context.Context, s *store.Secret) error {
+	const op = "sqlite.TouchSecret"
+	t.touch(s.ID)
+	n, err := affected(t.tx.ExecContext(ctx, `UPDATE secrets SET updated_at = ?, revision = revision + 1
+		WHERE id = ? AND revision = ?`, millis(s.UpdatedAt), s.ID, s.Revision))
+	if err != nil {
+		return dbError(op, err, "secret")
+	}
+	if n == 0 {
+		return t.revisionMiss(ctx, op, `SELECT 1 FROM secrets WHERE id = ?`, s.ID, "secret")
+	}
+	s.Revision++
+	return nil
+}
+
 func (t *tx) updateSecretRow(ctx context.Context, s *store.Secret, replicas string) (int64, error) {
 	r := &s.Rotation
 	return affected(t.tx.ExecContext(ctx, `UPDATE secrets SET name = ?, description = ?,

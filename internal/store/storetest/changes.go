@@ -67,6 +67,10 @@ func testChanges(t *testing.T, s store.Store) {
 		a.Status = store.StatusDisabled
 		return tx.UpdateSecret(ctx, a)
 	})
+	run("TouchSecret", sec("ch-a"), func(tx store.Tx) error {
+		a.UpdatedAt = at(99)
+		return tx.TouchSecret(ctx, a)
+	})
 	run("SetAccessed", sec("ch-b"), func(tx store.Tx) error { return tx.SetAccessed(ctx, "ch-b", at(100)) })
 	run("SetReplicas", sec("ch-a"), func(tx store.Tx) error { return tx.SetReplicas(ctx, "ch-a", nil) })
 	v := newVersion("ch-a", "v1", "SSM_Current")

@@ -174,6 +174,31 @@ func testSecretUpdateConflict(t *testing.T, s store.Store) {
 	wantEqual(t, "Revision", got.Revision, int64(8))
 }
 
+// testSecretTouch: TouchSecret stores UpdatedAt and raises the revision,
+// and leaves every other field as stored, even one the caller changed;
+// a stale revision is a Conflict and an unknown secret NotFound.
+func testSecretTouch(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "db"))
+	sec := getSecret(t, s, "s1")
+	stale := getSecret(t, s, "s1")
+	want := getSecret(t, s, "s1")
+	sec.UpdatedAt, sec.Description = at(90), "not stored by a touch"
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.TouchSecret(t.Context(), sec) })
+	wantEqual(t, "caller's Revision", sec.Revision, want.Revision+1)
+	want.UpdatedAt, want.Revision = at(90), want.Revision+1
+	touched := getSecret(t, s, "s1")
+	wantSecret(t, "after TouchSecret", touched, want)
+
+	stale.UpdatedAt = at(95)
+	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.TouchSecret(t.Context(), stale) })
+	wantKind(t, "TouchSecret stale", err, fault.Conflict)
+	wantSecret(t, "after a stale TouchSecret", getSecret(t, s, "s1"), touched)
+
+	missing := bareSecret("nope", acctA, regionX, "nope")
+	err = s.Update(t.Context(), func(tx store.Tx) error { return tx.TouchSecret(t.Context(), missing) })
+	wantKind(t, "TouchSecret missing", err, fault.NotFound)
+}
+
 func testSecretDelete(t *testing.T, s store.Store) {
 	insertSecrets(t, s, newSecret("s1", "db"), newSecret("s2", "keep"))
 	insertVersions(t, s, newVersion("s1", "v1", "AWSCURRENT"), newVersion("s1", "v2"),

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Secret/Exists", testSecretExists},
 		{"Secret/Update", testSecretUpdate},
 		{"Secret/UpdateConflict", testSecretUpdateConflict},
+		{"Secret/Touch", testSecretTouch},
 		{"Secret/Delete", testSecretDelete},
 		{"Secret/SetAccessed", testSecretSetAccessed},
 		{"List/Filters", testListFilters},
