@@ -118,14 +118,7 @@ func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 		}
 		return t.insertTags(ctx, s.ID, s.Tags)
 	})
-	if err != nil {
-		return dbError(op, err, "secret")
-	}
-	if n == 0 {
-		return t.revisionMiss(ctx, op, `SELECT 1 FROM secrets WHERE id = ?`, s.ID, "secret")
-	}
-	s.Revision++
-	return nil
+	return t.revised(ctx, op, s, n, err)
 }
 
 // TouchSecret stores s.UpdatedAt and raises the revision (store.Tx).
@@ -134,6 +127,13 @@ func (t *tx) TouchSecret(ctx context.Context, s *store.Secret) error {
 	t.touch(s.ID)
 	n, err := affected(t.tx.ExecContext(ctx, `UPDATE secrets SET updated_at = ?, revision = revision + 1
 		WHERE id = ? AND revision = ?`, millis(s.UpdatedAt), s.ID, s.Revision))
+	return t.revised(ctx, op, s, n, err)
+}
+
+// revised ends a revision-checked update of s that changed n rows: it
+// raises s.Revision when one did, and tells Conflict from NotFound when
+// none did.
+func (t *tx) revised(ctx context.Context, op string, s *store.Secret, n int64, err error) error {
 	if err != nil {
 		return dbError(op, err, "secret")
 	}
