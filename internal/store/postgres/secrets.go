@@ -149,14 +149,8 @@ func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 		s.ResourceID, r.Enabled, r.Days, millis(r.Begin), millis(r.Next), millis(r.Last),
 		r.Rotator, s.Policy, s.Tagged, replicas, s.PrimaryRegion, keys, values).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
-	if err := t.atomic(ctx, b); err != nil {
-		return dbError(op, err, "secret")
-	}
-	if n == 0 {
-		return t.revisionMiss(ctx, op, `SELECT 1 FROM secrets WHERE id = $1`, "secret", s.ID)
-	}
-	s.Revision++
-	return nil
+	err = t.atomic(ctx, b) // sets n: run it before reading n
+	return t.revised(ctx, op, s, n, err)
 }
 
 // TouchSecret stores s.UpdatedAt and raises the revision (store.Tx).
@@ -164,6 +158,13 @@ func (t *tx) TouchSecret(ctx context.Context, s *store.Secret) error {
 	const op = "postgres.TouchSecret"
 	n, err := t.exec(ctx, `UPDATE secrets SET updated_at = $3, revision = revision + 1
 		WHERE id = $1 AND revision = $2`, s.ID, s.Revision, millis(s.UpdatedAt))
+	return t.revised(ctx, op, s, n, err)
+}
+
+// revised ends a revision-checked update of s that changed n rows: it
+// raises s.Revision when one did, and tells Conflict from NotFound when
+// none did.
+func (t *tx) revised(ctx context.Context, op string, s *store.Secret, n int64, err error) error {
 	if err != nil {
 		return dbError(op, err, "secret")
 	}

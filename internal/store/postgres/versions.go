@@ -130,20 +130,21 @@ func (t *tx) versionWhere(ctx context.Context, op, where string, args ...any) (*
 // Versions returns every version of a secret by Seq, oldest first; none
 // (and no error) when the secret has no versions or does not exist.
 func (t *tx) Versions(ctx context.Context, secretID string) ([]*store.Version, error) {
-	out, err := queryAll(ctx, t, scanVersion, versionSelect+` WHERE v.secret_id = $1
-		ORDER BY v.seq, v.version_id`, secretID)
-	if err != nil {
-		return nil, dbError("postgres.Versions", err, "version")
-	}
-	return out, nil
+	return t.versionsWith(ctx, "postgres.Versions", versionSelect, secretID)
 }
 
 // VersionList is Versions without the sealed values.
 func (t *tx) VersionList(ctx context.Context, secretID string) ([]*store.Version, error) {
-	out, err := queryAll(ctx, t, scanVersion, versionListSelect+` WHERE v.secret_id = $1
+	return t.versionsWith(ctx, "postgres.VersionList", versionListSelect, secretID)
+}
+
+// versionsWith reads a secret's versions with sel (versionSelect or
+// versionListSelect), by Seq.
+func (t *tx) versionsWith(ctx context.Context, op, sel, secretID string) ([]*store.Version, error) {
+	out, err := queryAll(ctx, t, scanVersion, sel+` WHERE v.secret_id = $1
 		ORDER BY v.seq, v.version_id`, secretID)
 	if err != nil {
-		return nil, dbError("postgres.VersionList", err, "version")
+		return nil, dbError(op, err, "version")
 	}
 	return out, nil
 }
