@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
@@ -21,38 +22,118 @@ func (t *tx) ListSecrets(ctx context.Context, q store.SecretQuery) ([]*store.Sec
 	if !ok {
 		return nil, 0, fault.E(op, fault.Invalid, "unknown sort order")
 	}
+	from, fromArgs, err := t.searchFrom(ctx, q.Search)
+	if err != nil {
+		return nil, 0, dbError(op, err, "secret")
+	}
 	total := -1
 	if !q.NoTotal {
 		where, args := secretFilter(q)
-		err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM secrets WHERE `+where, args...).Scan(&total)
+		err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where,
+			append(fromArgs, args...)...).Scan(&total)
 		if err != nil {
 			return nil, 0, dbError(op, err, "secret")
 		}
 	}
-	query, args := pageQuery(key, q)
-	page, err := t.querySecrets(ctx, query, args...)
+	page, err := t.listPage(ctx, from, fromArgs, key, q)
 	if err != nil {
 		return nil, 0, dbError(op, err, "secret")
 	}
 	return page, total, nil
 }
 
-// pageQuery returns the SELECT of one page of q, sorted by key, and its
-// arguments.
-func pageQuery(key string, q store.SecretQuery) (string, []any) {
+// listPage reads the page of q from from (searchFrom), sorted by key.
+// The exact-name-first rule of Search applies only without After: a keyset
+// position means nothing in an order that puts one secret out of place.
+// The secret named q.Search is read on its own, by name, and the rest of
+// the page without it: an ORDER BY that put it first would sort every
+// match instead of reading the first few from the order's index.
+func (t *tx) listPage(ctx context.Context, from string, fromArgs []any, key string, q store.SecretQuery) ([]*store.Secret, error) {
+	if q.Search == "" || q.After != nil {
+		query, args := pageQuery(from, key, q, "")
+		return t.querySecrets(ctx, query, append(fromArgs, args...)...)
+	}
+	query, args := exactQuery(q)
+	exact, err := t.querySecrets(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	rest := q
+	if len(exact) > 0 {
+		switch {
+		case q.Offset > 0:
+			rest.Offset, exact = q.Offset-1, nil // it was on an earlier page
+		case q.Limit == 1:
+			return exact, nil
+		case q.Limit > 1:
+			rest.Limit = q.Limit - 1
+		}
+	}
+	query, args = pageQuery(from, key, rest, q.Search)
+	page, err := t.querySecrets(ctx, query, append(fromArgs, args...)...)
+	return append(exact, page...), err
+}
+
+// searchCandidates is the most names a search reads from the trigram index.
+// A term more names hold than that is common enough that walking the
+// listing's order and testing each name finds a page sooner; a variable
+// so that tests can lower it.
+var searchCandidates = 5000
+
+// searchFrom returns the FROM clause of a listing that searches for term,
+// and the clause's arguments, which come before all others. It is
+// "secrets" unless the trigram index (migration 0010) can serve term and
+// at most searchCandidates names hold it; then it joins those secrets,
+// looked up by id, and the listing's own filter still tests each name, so
+// both ways return the same secrets. The index cannot serve a term of
+// fewer than three characters or one that holds a GLOB wildcard.
+func (t *tx) searchFrom(ctx context.Context, term string) (string, []any, error) {
+	if utf8.RuneCountInString(term) < 3 || strings.ContainsAny(term, "*?[\x00") {
+		return `secrets`, nil, nil
+	}
+	var n int
+	var ids string
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*), json_group_array(secret_id)
+		FROM (SELECT secret_id FROM secret_search WHERE name GLOB ? LIMIT ?)`,
+		"*"+term+"*", searchCandidates+1).Scan(&n, &ids)
+	if err != nil || n > searchCandidates {
+		return `secrets`, nil, err
+	}
+	// CROSS JOIN keeps the candidates the outer loop: the planner would
+	// otherwise walk the order's index over the whole account.
+	return `(SELECT value AS candidate FROM json_each(?)) CROSS JOIN secrets ON secrets.id = candidate`,
+		[]any{ids}, nil
+}
+
+// exactQuery returns the SELECT of the secret named q.Search, if it matches
+// q, and its arguments: one look-up in the name's unique index
+// (TestSearchPlans).
+func exactQuery(q store.SecretQuery) (string, []any) {
+	where, args := secretFilter(q)
+	return `SELECT ` + secretCols + ` FROM secrets WHERE ` + where + ` AND name = ?`,
+		append(args, q.Search)
+}
+
+// pageQuery returns the SELECT of one page of q from from (searchFrom),
+// sorted by key, without the secret named without unless that is "", and
+// its arguments after from's.
+func pageQuery(from, key string, q store.SecretQuery, without string) (string, []any) {
 	where, args := secretFilter(q)
 	if q.After != nil {
 		cond, condArgs := afterCursor(key, q.Asc, q.After)
 		where += cond
 		args = append(args, condArgs...)
 	}
-	order, orderArgs := secretOrder(key, q)
+	if without != "" {
+		where += ` AND name <> ?`
+		args = append(args, without)
+	}
 	limit, offset := q.Limit, max(q.Offset, 0)
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	args = append(append(args, orderArgs...), limit, offset)
-	return `SELECT ` + secretCols + ` FROM secrets WHERE ` + where + order + ` LIMIT ? OFFSET ?`, args
+	args = append(args, limit, offset)
+	return `SELECT ` + secretCols + ` FROM ` + from + ` WHERE ` + where + secretOrder(key, q.Asc) + ` LIMIT ? OFFSET ?`, args
 }
 
 // sortKeys maps each order to the SQL expression it sorts by before Name,
@@ -123,24 +204,18 @@ func secretFilter(q store.SecretQuery) (string, []any) {
 	return b.String(), args
 }
 
-// secretOrder returns the ORDER BY clause of key and q, and its arguments.
-// Every term has one direction, so the order's index serves it read
-// forwards or backwards. The exact-name-first rule of Search applies only
-// without After: a keyset position means nothing in an order that puts one
-// secret out of place, and it would cost a sort step.
-func secretOrder(key string, q store.SecretQuery) (string, []any) {
+// secretOrder returns the ORDER BY clause of key. Every term has one
+// direction, so the order's index serves it read forwards or backwards.
+func secretOrder(key string, asc bool) string {
 	dir := ` DESC`
-	if q.Asc {
+	if asc {
 		dir = ` ASC`
 	}
 	order := `name` + dir
 	if key != "" {
 		order = key + dir + `, ` + order
 	}
-	if q.Search == "" || q.After != nil {
-		return ` ORDER BY ` + order, nil
-	}
-	return ` ORDER BY (name = ?) DESC, ` + order, []any{q.Search}
+	return ` ORDER BY ` + order
 }
 
 // SecretsDue returns up to limit (all when limit <= 0) secrets pending
@@ -181,7 +256,7 @@ func (t *tx) SecretCursors(ctx context.Context, q store.SecretQuery, every int) 
 	}
 	q.Search, q.After = "", nil // the order without its exact-name-first rule
 	where, args := secretFilter(q)
-	order, _ := secretOrder(key, q)
+	order := secretOrder(key, q.Asc)
 	k := key
 	if k == "" {
 		k = "0"

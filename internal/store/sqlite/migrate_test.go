@@ -96,6 +96,13 @@ func TestUpgradeFrom0001(t *testing.T) {
 		t.Errorf("version after upgrade: got %+v", version)
 	}
 	wantUpgradedSchema(t, db)
+	// Migration 0010 indexed the names that were there for search.
+	checkSearchIndex(t, db)
+	var indexed int
+	if err := db.read.QueryRowContext(t.Context(), `SELECT count(*) FROM secret_search WHERE name GLOB 'db'`).
+		Scan(&indexed); err != nil || indexed != 1 {
+		t.Errorf("secret_search after upgrade: %d rows hold \"db\", %v; want 1", indexed, err)
+	}
 
 	// The upgraded row takes the new fields and lists in every order.
 	got.Policy, got.Tagged = `{"Version":"2012-10-17"}`, true

@@ -30,6 +30,11 @@ func TestListPlans(t *testing.T) {
 				q := store.SecretQuery{Account: "1", Region: "r", SortBy: tt.sort, Asc: asc, After: after,
 					NotStatus: store.StatusPendingDelete, Types: []store.SecretType{0, 1}, Limit: 20}
 				plan := explain(t, db, q)
+				// A search too short for the trigram index filters the
+				// same walk: its exact match is read apart, so no sort.
+				q.Search = "ab"
+				query, args := pageQuery(`secrets`, sortKeys[tt.sort], q, q.Search)
+				plan += "; " + queryPlan(t, db, query, args)
 				what := string(tt.sort) + map[bool]string{false: " desc", true: " asc"}[asc]
 				if !strings.Contains(plan, "USING INDEX "+tt.index+" (account=? AND region=?") {
 					t.Errorf("%s: plan %q does not search %s", what, plan, tt.index)
@@ -48,8 +53,53 @@ func TestListPlans(t *testing.T) {
 // explain returns the query plan of q's page query, one line per step.
 func explain(t *testing.T, db *DB, q store.SecretQuery) string {
 	t.Helper()
-	query, args := pageQuery(sortKeys[q.SortBy], q)
+	query, args := pageQuery(`secrets`, sortKeys[q.SortBy], q, "")
 	return queryPlan(t, db, query, args)
+}
+
+// TestSearchPlans checks that a search the trigram index serves reads the
+// index for its candidates and looks each one up by id, for the page and
+// for the count, and never walks an account's listing index.
+func TestSearchPlans(t *testing.T) {
+	db := openTest(t)
+	q := store.SecretQuery{Account: "1", Region: "r", Search: "prod", NotStatus: store.StatusPendingDelete,
+		Types: []store.SecretType{0, 1}, Limit: 20}
+	err := db.View(t.Context(), func(stx store.Tx) error {
+		from, fromArgs, err := stx.(*tx).searchFrom(t.Context(), q.Search)
+		if err != nil {
+			return err
+		}
+		if from == `secrets` {
+			t.Fatalf("searchFrom(%q) scans; want the trigram index", q.Search)
+		}
+		for _, sort := range []store.SortKey{store.SortCreated, store.SortName} {
+			q.SortBy = sort
+			query, args := pageQuery(from, sortKeys[sort], q, q.Search)
+			plan := queryPlan(t, db, query, append(fromArgs, args...))
+			if !strings.Contains(plan, "SEARCH secrets USING INDEX sqlite_autoindex_secrets_1 (id=?)") ||
+				strings.Contains(plan, "secrets_created") || strings.Contains(plan, "secrets_name") {
+				t.Errorf("page by %s: plan %q does not look candidates up by id", sort, plan)
+			}
+		}
+		query, args := exactQuery(q)
+		if plan := queryPlan(t, db, query, args); !strings.Contains(plan, "USING INDEX secrets_name (account=? AND region=? AND name=?)") {
+			t.Errorf("exact match: plan %q does not look the name up", plan)
+		}
+		where, args := secretFilter(q)
+		plan := queryPlan(t, db, `SELECT COUNT(*) FROM `+from+` WHERE `+where, append(fromArgs, args...))
+		if !strings.Contains(plan, "(id=?)") {
+			t.Errorf("count: plan %q does not look candidates up by id", plan)
+		}
+		for _, term := range []string{"pr", "pro*", "a?c", "[ab]c"} {
+			if from, _, err := stx.(*tx).searchFrom(t.Context(), term); err != nil || from != `secrets` {
+				t.Errorf("searchFrom(%q) = %q, %v; want a scan", term, from, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("View: %v", err)
+	}
 }
 
 // queryPlan returns the plan of query, its steps joined by "; ".

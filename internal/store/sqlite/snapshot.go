@@ -146,11 +146,14 @@ func neutral(t store.ColumnType, v any) (any, error) {
 
 // checkTables compares the database's tables with store.SnapshotTables: a
 // migration that changed one without the other would lose data in a
-// snapshot, so neither Dump nor Load runs then.
+// snapshot, so neither Dump nor Load runs then. Derived tables are not
+// compared: the search index (a virtual table, its shadow tables and its
+// content table secret_names), which triggers fill from secrets.
 func checkTables(ctx context.Context, t *sql.Tx, op string) error {
 	rows, err := t.QueryContext(ctx, `SELECT m.name, p.name, p.type
-		FROM sqlite_schema AS m, pragma_table_info(m.name) AS p
-		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name <> 'schema_migrations'
+		FROM pragma_table_list AS m, pragma_table_info(m.name) AS p
+		WHERE m.schema = 'main' AND m.type = 'table' AND m.name NOT LIKE 'sqlite%'
+			AND m.name NOT IN ('schema_migrations', 'secret_names')
 		ORDER BY m.name, p.cid`)
 	if err != nil {
 		return dbError(op, err, "")

@@ -31,6 +31,9 @@ func list(t tb, s store.Store, q store.SecretQuery) ([]string, int) {
 
 func testListFilters(t *testing.T, s store.Store) {
 	tag := func(k, v string) store.Tag { return store.Tag{Key: k, Value: v} }
+	// Names another account and region hold too: no search may list them.
+	insertSecrets(t, s, bareSecret("other-account", acctB, regionX, "db-prod"),
+		bareSecret("other-region", acctA, regionY, "api-key"))
 	insertSecrets(t, s,
 		listed("db-prod", 1, store.StatusEnabled, store.TypeDatabase, tag("env", "prod"), tag("team", "pay")),
 		listed("db-test", 2, store.StatusDisabled, store.TypeDatabase, tag("team", "pay"), tag("env", "test")),
@@ -56,6 +59,15 @@ func testListFilters(t *testing.T, s store.Store) {
 		{"search is case-sensitive", store.SecretQuery{Search: "db"}, []string{"db-test", "db-prod"}},
 		{"search substring", store.SecretQuery{Search: "-"}, []string{"Db-upper", "api-key", "db-test", "db-prod"}},
 		{"search no match", store.SecretQuery{Search: "%"}, []string{}},
+		// Terms of three characters or more, which a trigram index may serve.
+		{"search three characters", store.SecretQuery{Search: "db-"}, []string{"db-test", "db-prod"}},
+		{"search longer term", store.SecretQuery{Search: "-prod"}, []string{"db-prod"}},
+		{"search longer term is case-sensitive", store.SecretQuery{Search: "Db-u"}, []string{"Db-upper"}},
+		{"search longer term, other case", store.SecretQuery{Search: "DB-"}, []string{}},
+		{"search whole name", store.SecretQuery{Search: "api-key"}, []string{"api-key"}},
+		{"search longer than any name", store.SecretQuery{Search: "db-prod-"}, []string{}},
+		{"search holds wildcards", store.SecretQuery{Search: "db*"}, []string{}},
+		{"search holds a LIKE wildcard", store.SecretQuery{Search: "db_prod"}, []string{}},
 		{"tag key only", store.SecretQuery{Tags: []store.TagFilter{filter("env")}}, []string{"Db-upper", "api-key", "db-test", "db-prod"}},
 		{"tag values ORed", store.SecretQuery{Tags: []store.TagFilter{filter("env", "prod", "test")}}, []string{"api-key", "db-test", "db-prod"}},
 		{"tag filters ANDed", store.SecretQuery{Tags: []store.TagFilter{filter("env", "prod"), filter("team", "pay")}}, []string{"db-prod"}},
@@ -111,7 +123,13 @@ func testListSearchExactFirst(t *testing.T, s store.Store) {
 		{"descending", store.SecretQuery{Search: "db"}, []string{"db", "db-prod", "mydb"}},
 		{"ascending", store.SecretQuery{Search: "db", Asc: true}, []string{"db", "mydb", "db-prod"}},
 		{"second page", store.SecretQuery{Search: "db", Offset: 1, Limit: 1}, []string{"db-prod"}},
+		{"first page of one", store.SecretQuery{Search: "db", Limit: 1}, []string{"db"}},
+		{"first page of two", store.SecretQuery{Search: "db", Limit: 2}, []string{"db", "db-prod"}},
+		{"third page", store.SecretQuery{Search: "db", Offset: 2, Limit: 1}, []string{"mydb"}},
+		{"second page of two", store.SecretQuery{Search: "db", Offset: 2, Limit: 2}, []string{"mydb"}},
+		{"past the end", store.SecretQuery{Search: "db", Offset: 3, Limit: 2}, []string{}},
 		{"no exact match", store.SecretQuery{Search: "d"}, []string{"db-prod", "db", "mydb"}},
+		{"exact match filtered out", store.SecretQuery{Search: "db", Status: store.StatusDisabled}, []string{}},
 		// A keyset cursor is a position in the plain order: no exact match
 		// first (the Tencent API pages a Search by Offset, the AWS API by
 		// cursor and without Search).
@@ -129,7 +147,9 @@ func testListSearchExactFirst(t *testing.T, s store.Store) {
 			tt.q.Account, tt.q.Region = acctA, regionX
 			got, total := list(t, s, tt.q)
 			wantEqual(t, "names", got, tt.want)
-			wantEqual(t, "total", total, 3)
+			if tt.q.Status == "" {
+				wantEqual(t, "total", total, 3)
+			}
 		})
 	}
 }
@@ -267,4 +287,37 @@ func testCountSecrets(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+// testSearchFollowsChanges checks that a search finds a secret under its
+// name as it is now: after a create, a rename and a delete, in terms long
+// enough for a trigram index.
+func testSearchFollowsChanges(t *testing.T, s store.Store) {
+	search := func(term string) []string {
+		t.Helper()
+		got, total := list(t, s, store.SecretQuery{Account: acctA, Region: regionX, Search: term})
+		wantEqual(t, "total of "+term, total, len(got))
+		return got
+	}
+	sec := bareSecret("s1", acctA, regionX, "alpha-service")
+	insertSecrets(t, s, sec, bareSecret("s2", acctA, regionX, "gamma-service"))
+	wantEqual(t, "after create", search("alpha"), []string{"alpha-service"})
+	wantEqual(t, "both", len(search("-service")), 2)
+
+	sec = getSecret(t, s, "s1")
+	sec.Name = "beta-service"
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), sec) })
+	wantEqual(t, "old name after rename", search("alpha"), []string{})
+	wantEqual(t, "new name after rename", search("beta-s"), []string{"beta-service"})
+
+	sec.Description = "no new name"
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), sec) })
+	wantEqual(t, "after an update that keeps the name", search("beta-s"), []string{"beta-service"})
+
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.DeleteSecret(t.Context(), "s1") })
+	wantEqual(t, "after delete", search("beta"), []string{})
+	wantEqual(t, "the other secret", search("-service"), []string{"gamma-service"})
+
+	insertSecrets(t, s, bareSecret("s3", acctA, regionX, "beta-service"))
+	wantEqual(t, "the name taken again", search("beta"), []string{"beta-service"})
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Secret/SetAccessed", testSecretSetAccessed},
 		{"List/Filters", testListFilters},
 		{"List/SearchExactFirst", testListSearchExactFirst},
+		{"List/SearchFollowsChanges", testSearchFollowsChanges},
 		{"List/Order", testListOrder},
 		{"List/Paging", testListPaging},
 		{"List/Cursors", testSecretCursors},
