@@ -141,6 +141,14 @@ func (s *Server) open(ctx context.Context) error {
 	if storeopen.IsPostgres(s.cfg.Store) {
 		s.notifier = &cluster.PG{DSN: s.cfg.Store, Holder: s.holder, Log: s.cfg.Log}
 	}
+	if ix, ok := s.store.(interface {
+		SearchIndexed(context.Context) (bool, error)
+	}); ok {
+		if indexed, err := ix.SearchIndexed(ctx); err == nil && !indexed {
+			s.cfg.Log.Warn("name searches scan every secret of an account: the trigram index is missing " +
+				"because pg_trgm could not be installed (see \"Name search on PostgreSQL\" in docs/operations.md)")
+		}
+	}
 	if err := checkRootKey(ctx, s.store, s.root); err != nil {
 		return err
 	}

@@ -282,3 +282,33 @@ type Database struct {
 	Description string
 	CreatedAt   time.Time
 }
+
+// ExactFirst reports whether the exact-name-first rule of Search applies
+// to q: a Search and no After (a keyset position means nothing in an order
+// that puts one secret out of place). A store may then read the secret
+// named q.Search apart, with one look-up by name, and the rest of the page
+// in the order's index without it (AfterExact), rather than sort every
+// match to put one first.
+func ExactFirst(q SecretQuery) bool { return q.Search != "" && q.After == nil }
+
+// AfterExact splits a page of q that ExactFirst applies to. Given exact,
+// the secret named q.Search when it matches q and nil otherwise, it
+// returns the query for the rest of the page, which the store runs
+// without that secret, and what goes before the rest: exact on the first
+// page, nothing on a later one. more is false when exact fills the page.
+func AfterExact(q SecretQuery, exact *Secret) (rest SecretQuery, head []*Secret, more bool) {
+	rest = q
+	if exact == nil {
+		return rest, nil, true
+	}
+	switch {
+	case q.Offset > 0:
+		rest.Offset-- // it was on an earlier page
+		return rest, nil, true
+	case q.Limit == 1:
+		return rest, []*Secret{exact}, false
+	case q.Limit > 1:
+		rest.Limit--
+	}
+	return rest, []*Secret{exact}, true
+}

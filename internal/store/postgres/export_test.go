@@ -16,8 +16,17 @@ const (
 	ReplicatedSecrets = replicatedSecrets
 )
 
-// PageQuery returns the statement of one page of ListSecrets.
-func PageQuery(q store.SecretQuery) (string, []any) { return pageQuery(sortKeys[q.SortBy], q) }
+// PageQuery returns the statement of one page of ListSecrets, without the
+// secret named without unless that is "".
+func PageQuery(q store.SecretQuery, without string) (string, []any) {
+	return pageQuery(sortKeys[q.SortBy], q, without)
+}
+
+// CountQuery returns the statement that counts ListSecrets' matches.
+func CountQuery(q store.SecretQuery) (string, []any) { return countQuery(q) }
+
+// ExactQuery returns the statement that reads the secret named q.Search.
+func ExactQuery(q store.SecretQuery) (string, []any) { return exactQuery(q) }
 
 // EventQuery returns the statement of Events.
 func EventQuery(q store.EventQuery) (string, []any) { return eventQuery(q) }

@@ -24,16 +24,22 @@ func (t *tx) ListSecrets(ctx context.Context, q store.SecretQuery) ([]*store.Sec
 	if !ok {
 		return nil, 0, fault.E(op, fault.Invalid, "unknown sort order")
 	}
-	// The count and the page go in one round trip.
+	// The count and the page go in one round trip; the secret that the
+	// exact-name-first rule puts first is read on its own, by name, and the
+	// rest of the page in a second (store.ExactFirst), so no page sorts
+	// the matches.
 	total := -1
 	var page []*store.Secret
 	b := &pgx.Batch{}
 	if !q.NoTotal {
-		where, args := secretFilter(q)
-		b.Queue(`SELECT count(*) FROM secrets s WHERE `+where, args...).
-			QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+		query, args := countQuery(q)
+		b.Queue(query, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
 	}
-	query, args := pageQuery(key, q)
+	exactFirst := store.ExactFirst(q)
+	query, args := pageQuery(key, q, "")
+	if exactFirst {
+		query, args = exactQuery(q)
+	}
 	b.Queue(query, args...).Query(func(rows pgx.Rows) error {
 		var err error
 		page, err = collectSecrets(rows)
@@ -42,7 +48,38 @@ func (t *tx) ListSecrets(ctx context.Context, q store.SecretQuery) ([]*store.Sec
 	if err := t.conn.SendBatch(ctx, b).Close(); err != nil {
 		return nil, 0, dbError(op, err, "secret")
 	}
+	if !exactFirst {
+		return page, total, nil
+	}
+	var named *store.Secret // unique: the name's index is
+	if len(page) > 0 {
+		named = page[0]
+	}
+	rest, page, more := store.AfterExact(q, named)
+	if more {
+		query, args := pageQuery(key, rest, q.Search)
+		tail, err := t.querySecrets(ctx, query, args...)
+		if err != nil {
+			return nil, 0, dbError(op, err, "secret")
+		}
+		page = append(page, tail...)
+	}
 	return page, total, nil
+}
+
+// countQuery returns the SELECT of the number of secrets q matches, and
+// its arguments.
+func countQuery(q store.SecretQuery) (string, []any) {
+	where, args := secretFilter(q)
+	return `SELECT count(*) FROM secrets s WHERE ` + where, args
+}
+
+// exactQuery returns the SELECT of the secret named q.Search, if it matches
+// q, and its arguments: one look-up in the name's unique index.
+func exactQuery(q store.SecretQuery) (string, []any) {
+	where, args := secretFilter(q)
+	p := params(args)
+	return secretSelect + ` WHERE ` + where + ` AND name = ` + p.add(q.Search), p
 }
 
 func collectSecrets(rows pgx.Rows) ([]*store.Secret, error) {
@@ -67,15 +104,18 @@ func (p *params) add(v any) string {
 	return "$" + strconv.Itoa(len(*p))
 }
 
-// pageQuery returns the SELECT of one page of q, sorted by key, and its
-// arguments.
-func pageQuery(key string, q store.SecretQuery) (string, []any) {
+// pageQuery returns the SELECT of one page of q, sorted by key, without
+// the secret named without unless that is "", and its arguments.
+func pageQuery(key string, q store.SecretQuery, without string) (string, []any) {
 	where, args := secretFilter(q)
 	p := params(args)
 	if q.After != nil {
 		where += afterCursor(&p, key, q.Asc, q.After)
 	}
-	order := secretOrder(&p, key, q)
+	if without != "" {
+		where += ` AND name <> ` + p.add(without)
+	}
+	order := secretOrder(key, q.Asc)
 	var limit any // NULL: no limit
 	if q.Limit > 0 {
 		limit = q.Limit
@@ -138,8 +178,9 @@ func secretFilter(q store.SecretQuery) (string, []any) {
 		b.WriteString(` AND type = ANY(` + p.add(types) + `::integer[])`)
 	}
 	if q.Search != "" {
-		// strpos is case-sensitive and needs no escaping, unlike LIKE.
-		b.WriteString(` AND strpos(name, ` + p.add(q.Search) + `) > 0`)
+		// LIKE, case-sensitive, is what the trigram index of migration
+		// 0009 serves (strpos is not); the term's own wildcards are escaped.
+		b.WriteString(` AND name LIKE ` + p.add("%"+likeEscaper.Replace(q.Search)+"%"))
 	}
 	for _, f := range q.Tags {
 		b.WriteString(` AND id IN (SELECT secret_id FROM secret_tags WHERE key = ` + p.add(f.Key))
@@ -151,23 +192,22 @@ func secretFilter(q store.SecretQuery) (string, []any) {
 	return b.String(), p
 }
 
-// secretOrder returns the ORDER BY clause of key and q. Every term has one
+// likeEscaper escapes LIKE's wildcards and its escape character, the
+// backslash, so that a pattern matches them as themselves.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// secretOrder returns the ORDER BY clause of key. Every term has one
 // direction, so the order's index serves it read forwards or backwards.
-// The exact-name-first rule of Search applies only without After: a keyset
-// position means nothing in an order that puts one secret out of place.
-func secretOrder(p *params, key string, q store.SecretQuery) string {
+func secretOrder(key string, asc bool) string {
 	dir := ` DESC`
-	if q.Asc {
+	if asc {
 		dir = ` ASC`
 	}
 	order := `name` + dir
 	if key != "" {
 		order = key + dir + `, ` + order
 	}
-	if q.Search == "" || q.After != nil {
-		return ` ORDER BY ` + order
-	}
-	return ` ORDER BY (name = ` + p.add(q.Search) + `) DESC, ` + order
+	return ` ORDER BY ` + order
 }
 
 // secretsDue reads the partial index secrets_due in its order. The status
@@ -214,7 +254,7 @@ func (t *tx) SecretCursors(ctx context.Context, q store.SecretQuery, every int) 
 	q.Search, q.After = "", nil // the order without its exact-name-first rule
 	where, args := secretFilter(q)
 	p := params(args)
-	order := secretOrder(&p, key, q)
+	order := secretOrder(key, q.Asc)
 	k := key
 	if k == "" {
 		k = "0::bigint"
@@ -230,4 +270,17 @@ func (t *tx) SecretCursors(ctx context.Context, q store.SecretQuery, every int) 
 		return nil, dbError(op, err, "secret")
 	}
 	return out, nil
+}
+
+// SearchIndexed reports whether the trigram index that serves name
+// searches exists in the store's schema: migration 0009 skips it where
+// pg_trgm cannot be installed, and searches then scan.
+func (db *DB) SearchIndexed(ctx context.Context) (bool, error) {
+	var ok bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes
+		WHERE schemaname = current_schema() AND indexname = 'secrets_name_trgm')`).Scan(&ok)
+	if err != nil {
+		return false, dbError("postgres.SearchIndexed", err, "")
+	}
+	return ok, nil
 }

@@ -136,13 +136,18 @@ func testPagePlans(t *testing.T, explain func(what, query string, args []any, wa
 				scan = `Index Scan using ` + index + ` `
 			}
 			q := store.SecretQuery{Account: "1", Region: "r", SortBy: key, Asc: asc, Limit: 20, NoTotal: true}
-			query, args := postgres.PageQuery(q)
+			query, args := postgres.PageQuery(q, "")
 			explain("first page by "+string(key), query, args, scan)
 			q.After = &store.Cursor{Time: time.UnixMilli(3_000_000), Name: "secret-3000"}
-			query, args = postgres.PageQuery(q)
+			query, args = postgres.PageQuery(q, "")
 			explain("page after a cursor by "+string(key), query, args, scan+`(?s).*Index Cond: .*(ROW\(|name [<>] )`)
 		}
 	}
+	// The secret named as a search's term is one look-up by name
+	// (TestSearchPlans has the rest of a search).
+	q := store.SecretQuery{Account: "1", Region: "r", Search: "secret-42", Limit: 20}
+	query, args := postgres.ExactQuery(q)
+	explain("the exact match of a search", query, args, `Index Scan using secrets_name on secrets`)
 }
 
 // testEventPlans checks each look-up reads an index made for it. The

@@ -42,14 +42,11 @@ func (t *tx) ListSecrets(ctx context.Context, q store.SecretQuery) ([]*store.Sec
 	return page, total, nil
 }
 
-// listPage reads the page of q from from (searchFrom), sorted by key.
-// The exact-name-first rule of Search applies only without After: a keyset
-// position means nothing in an order that puts one secret out of place.
-// The secret named q.Search is read on its own, by name, and the rest of
-// the page without it: an ORDER BY that put it first would sort every
-// match instead of reading the first few from the order's index.
+// listPage reads the page of q from from (searchFrom), sorted by key. The
+// secret that the exact-name-first rule puts first is read on its own,
+// by name (store.ExactFirst), so no page sorts the matches.
 func (t *tx) listPage(ctx context.Context, from string, fromArgs []any, key string, q store.SecretQuery) ([]*store.Secret, error) {
-	if q.Search == "" || q.After != nil {
+	if !store.ExactFirst(q) {
 		query, args := pageQuery(from, key, q, "")
 		return t.querySecrets(ctx, query, append(fromArgs, args...)...)
 	}
@@ -58,20 +55,17 @@ func (t *tx) listPage(ctx context.Context, from string, fromArgs []any, key stri
 	if err != nil {
 		return nil, err
 	}
-	rest := q
+	var named *store.Secret // unique: the name's index is
 	if len(exact) > 0 {
-		switch {
-		case q.Offset > 0:
-			rest.Offset, exact = q.Offset-1, nil // it was on an earlier page
-		case q.Limit == 1:
-			return exact, nil
-		case q.Limit > 1:
-			rest.Limit = q.Limit - 1
-		}
+		named = exact[0]
+	}
+	rest, page, more := store.AfterExact(q, named)
+	if !more {
+		return page, nil
 	}
 	query, args = pageQuery(from, key, rest, q.Search)
-	page, err := t.querySecrets(ctx, query, append(fromArgs, args...)...)
-	return append(exact, page...), err
+	tail, err := t.querySecrets(ctx, query, append(fromArgs, args...)...)
+	return append(page, tail...), err
 }
 
 // searchCandidates is the most names a search reads from the trigram index.
