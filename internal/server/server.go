@@ -141,9 +141,7 @@ func (s *Server) open(ctx context.Context) error {
 	if storeopen.IsPostgres(s.cfg.Store) {
 		s.notifier = &cluster.PG{DSN: s.cfg.Store, Holder: s.holder, Log: s.cfg.Log}
 	}
-	if ix, ok := s.store.(interface {
-		SearchIndexed(context.Context) (bool, error)
-	}); ok {
+	if ix, ok := s.store.(searchIndexer); ok {
 		if indexed, err := ix.SearchIndexed(ctx); err == nil && !indexed {
 			s.cfg.Log.Warn("name searches scan every secret of an account: the trigram index is missing " +
 				"because pg_trgm could not be installed (see \"Name search on PostgreSQL\" in docs/operations.md)")
@@ -172,6 +170,12 @@ func (s *Server) open(ctx context.Context) error {
 type groupWriter interface {
 	WriteStats() (commits, calls int64)
 	QueuedWrites() int
+}
+
+// searchIndexer is a store whose name search may lack its index: the
+// PostgreSQL store, where pg_trgm could not be installed.
+type searchIndexer interface {
+	SearchIndexed(ctx context.Context) (bool, error)
 }
 
 func (s *Server) wire() error {
