@@ -19,7 +19,7 @@ CREATE TABLE secret_names (
 CREATE VIRTUAL TABLE secret_search USING fts5(
 	name, secret_id UNINDEXED,
 	content = 'secret_names', content_rowid = 'n',
-	tokenize = 'trigram case_sensitive 1', detail = 'none'
+	tokenize = 'trigram case_sensitive 1', detail = 'none', columnsize = 0
 );
 
 CREATE TRIGGER secrets_search_insert AFTER INSERT ON secrets BEGIN
