@@ -38,12 +38,25 @@ func (s *Service) List(ctx context.Context, sc Scope, in ListInput) ([]*Secret, 
 	var total int
 	key := countKey(q)
 	gen := s.countGen(q)
-	cached, ok := s.counts.get(key, gen)
-	q.NoTotal = ok
-	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
-		if err := s.seekDeep(ctx, tx, key, &q); err != nil {
-			return err
+	cached, ok, wait, mine := s.counts.get(key, gen)
+	for wait != nil { // another listing counts what this one would
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, 0, fault.Wrap(op, fault.Unavailable, "listing abandoned", ctx.Err())
 		}
+		gen = s.countGen(q)
+		cached, ok, wait, mine = s.counts.get(key, gen)
+	}
+	q.NoTotal = ok
+	// When this listing counts, the listings waiting on it go on when it
+	// ends, with its total or, if it failed, to count themselves.
+	defer s.counts.done(key, mine)
+	if err := s.awaitCursors(ctx, key, q); err != nil {
+		return nil, 0, fault.Wrap(op, fault.Unavailable, "listing abandoned", err)
+	}
+	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
+		s.seekDeep(key, &q)
 		var err error
 		out, total, err = tx.ListSecrets(ctx, q)
 		return err
@@ -97,6 +110,9 @@ const CountTTL = 2 * time.Second
 type countCache struct {
 	mu sync.Mutex
 	m  map[string]countEntry
+	// counting holds, for each key a listing counts with no total to fall
+	// back on, a channel closed when that count ends.
+	counting map[string]chan struct{}
 }
 
 type countEntry struct {
@@ -108,28 +124,41 @@ type countEntry struct {
 	recounting time.Time
 }
 
-// get returns the total kept for key at generation gen. A total older than
-// CountTTL is counted again by one listing while the others go on with the
-// old one (a million secrets take tens of milliseconds to count: 32
-// listings counting at once stalled every listing for a second); if that
-// listing has not put a new total within CountTTL, another one counts.
-func (c *countCache) get(key string, gen uint64) (int, bool) {
+// get returns the total kept for key at generation gen (ok), or tells the
+// caller to count it (neither ok nor wait), or to wait until wait closes
+// and ask again. A total older than CountTTL is counted again by one
+// listing while the others go on with the old one (a million secrets take
+// tens of milliseconds to count: 32 listings counting at once stalled
+// every listing for a second); if that listing has not put a new total
+// within CountTTL, another one counts. With no total of gen at all (a
+// server just started, a secret just created), one listing counts and the
+// others wait for it: the caller that counts gets mine, and calls done
+// with it when it ends, after put if it counted.
+func (c *countCache) get(key string, gen uint64) (n int, ok bool, wait <-chan struct{}, mine chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok || e.gen != gen {
-		return 0, false
+	e, found := c.m[key]
+	if !found || e.gen != gen {
+		if ch, busy := c.counting[key]; busy {
+			return 0, false, ch, nil
+		}
+		if c.counting == nil {
+			c.counting = map[string]chan struct{}{}
+		}
+		mine = make(chan struct{})
+		c.counting[key] = mine
+		return 0, false, nil, mine
 	}
 	now := time.Now()
 	if now.Sub(e.at) <= CountTTL {
-		return e.n, true
+		return e.n, true, nil, nil
 	}
 	if !e.recounting.IsZero() && now.Sub(e.recounting) <= CountTTL {
-		return e.n, true // another listing is counting
+		return e.n, true, nil, nil // another listing is counting
 	}
 	e.recounting = now
 	c.m[key] = e
-	return 0, false
+	return 0, false, nil, nil
 }
 
 func (c *countCache) put(key string, n int, gen uint64) {
@@ -139,6 +168,20 @@ func (c *countCache) put(key string, n int, gen uint64) {
 		c.m = map[string]countEntry{}
 	}
 	c.m[key] = countEntry{n: n, gen: gen, at: time.Now()}
+}
+
+// done ends the count that get gave mine for (nil: none): the listings
+// waiting on it ask again.
+func (c *countCache) done(key string, mine chan struct{}) {
+	if mine == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	close(mine)
+	if c.counting[key] == mine {
+		delete(c.counting, key)
+	}
 }
 
 // Count returns how many secrets the account holds in the region.
@@ -249,35 +292,67 @@ func cursorOf(sec *Secret, by store.SortKey) *store.Cursor {
 // cursorEvery is the spacing of the checkpoints a deep Offset seeks from.
 const cursorEvery = 1000
 
+// deepListing reports whether q's Offset is deep enough to seek from a
+// checkpoint, and the key of q's checkpoints. Listings with a name search
+// or tag filters always keep their Offset (their order is not an index
+// walk to begin with).
+func deepListing(key string, q store.SecretQuery) (string, bool) {
+	if q.Offset < 2*cursorEvery || q.Search != "" || len(q.Tags) > 0 || q.After != nil {
+		return "", false
+	}
+	return fmt.Sprintf("%s|%s|%v", key, q.SortBy, q.Asc), true
+}
+
+// awaitCursors waits, before a deep listing opens its read transaction,
+// for the build of its checkpoints when one runs, and starts one when none
+// is valid and none started within cursorRebuild. One build walks the
+// listing once; every listing that did not wait would walk it up to its
+// Offset meanwhile: after a restart, 32 clients paging through a million
+// secrets walked for twenty seconds before the build, which they slowed
+// as much as each other, was done.
+func (s *Service) awaitCursors(ctx context.Context, key string, q store.SecretQuery) error {
+	ckey, deep := deepListing(key, q)
+	if !deep {
+		return nil
+	}
+	if _, ok := s.cursors.get(ckey, s.cursorGen(q), s.cursorTTL()); ok {
+		return nil
+	}
+	building, start := s.cursors.startBuild(ckey)
+	if start {
+		go s.buildCursors(ckey, q, building)
+	}
+	if building == nil {
+		return nil
+	}
+	select {
+	case <-building:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // seekDeep turns a deep Offset into a keyset seek from the nearest
 // checkpoint before it plus a short Offset: an Offset alone walks the
 // index entry by entry, 80 ms at a million. The checkpoints
 // (store.SecretCursors) are valid until this server commits its next write
-// (and, where other servers write too, for CursorTTL); they are built in
-// the background, at most one build per listing at a time and one every
+// (and, where other servers write too, for CursorTTL); awaitCursors has
+// them built, at most one build per listing at a time and one every
 // cursorRebuild, and a listing without valid checkpoints keeps its Offset.
-// Listings with a name search or tag filters always keep their Offset
-// (their order is not an index walk to begin with).
-func (s *Service) seekDeep(ctx context.Context, tx store.Tx, key string, q *store.SecretQuery) error {
-	if q.Offset < 2*cursorEvery || q.Search != "" || len(q.Tags) > 0 || q.After != nil {
-		return nil
+func (s *Service) seekDeep(key string, q *store.SecretQuery) {
+	ckey, deep := deepListing(key, *q)
+	if !deep {
+		return
 	}
-	ckey := fmt.Sprintf("%s|%s|%v", key, q.SortBy, q.Asc)
 	cursors, ok := s.cursors.get(ckey, s.cursorGen(*q), s.cursorTTL())
-	if !ok {
-		if s.cursors.startBuild(ckey) {
-			go s.buildCursors(ckey, *q)
-		}
-		return nil
+	if !ok || len(cursors) == 0 {
+		return
 	}
 	i := q.Offset/cursorEvery - 1 // the checkpoint at position (i+1)·cursorEvery
-	if len(cursors) == 0 {
-		return nil
-	}
 	i = min(i, len(cursors)-1)
 	c := cursors[i]
 	q.After, q.Offset = &c, q.Offset-(i+1)*cursorEvery
-	return nil
 }
 
 // CursorTTL bounds how long checkpoints are used when other servers may
@@ -296,7 +371,7 @@ func (s *Service) cursorTTL() time.Duration {
 	return 0 // this server's writes are the only ones
 }
 
-func (s *Service) buildCursors(ckey string, q store.SecretQuery) {
+func (s *Service) buildCursors(ckey string, q store.SecretQuery, done chan struct{}) {
 	gen := s.cursorGen(q) // before the read
 	var cursors []store.Cursor
 	err := s.Store.View(context.Background(), func(tx store.Tx) error {
@@ -304,20 +379,27 @@ func (s *Service) buildCursors(ckey string, q store.SecretQuery) {
 		cursors, err = tx.SecretCursors(context.Background(), q, cursorEvery)
 		return err
 	})
-	s.cursors.finishBuild(ckey, cursors, gen, err == nil)
+	s.cursors.finishBuild(ckey, cursors, gen, err == nil, done)
 }
 
 // cursorCache keeps listings' checkpoints.
 type cursorCache struct {
 	mu       sync.Mutex
 	m        map[string]cursorEntry
-	building map[string]time.Time // when each listing's last build started
+	building map[string]build // each listing's last build
 }
 
 type cursorEntry struct {
 	cursors []store.Cursor
 	gen     uint64
 	at      time.Time
+}
+
+// build is a build of checkpoints: when it started, and a channel closed
+// when it ends.
+type build struct {
+	at   time.Time
+	done chan struct{}
 }
 
 func (c *cursorCache) get(key string, gen uint64, ttl time.Duration) ([]store.Cursor, bool) {
@@ -330,24 +412,35 @@ func (c *cursorCache) get(key string, gen uint64, ttl time.Duration) ([]store.Cu
 	return e.cursors, true
 }
 
-// startBuild reports whether the caller should build key's checkpoints:
-// none is being built, and the last build started long enough ago.
-func (c *cursorCache) startBuild(key string) bool {
+// startBuild returns the channel that closes when key's build ends, nil
+// when none runs, and whether the caller should start that build: none
+// runs, and the last one started cursorRebuild ago or more.
+func (c *cursorCache) startBuild(key string) (done chan struct{}, start bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.building == nil {
-		c.building = map[string]time.Time{}
+		c.building = map[string]build{}
 	}
-	if last, ok := c.building[key]; ok && time.Since(last) < cursorRebuild {
-		return false
+	last, ok := c.building[key]
+	if ok && time.Since(last.at) < cursorRebuild {
+		select {
+		case <-last.done:
+			return nil, false // ended; too soon for another
+		default:
+			return last.done, false
+		}
 	}
-	c.building[key] = time.Now()
-	return true
+	b := build{at: time.Now(), done: make(chan struct{})}
+	c.building[key] = b
+	return b.done, true
 }
 
-func (c *cursorCache) finishBuild(key string, cursors []store.Cursor, gen uint64, ok bool) {
+// finishBuild keeps the checkpoints of a build that succeeded and closes
+// its channel.
+func (c *cursorCache) finishBuild(key string, cursors []store.Cursor, gen uint64, ok bool, done chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer close(done)
 	if !ok {
 		return
 	}

@@ -68,7 +68,7 @@ func TestListDeepOffset(t *testing.T) {
 			}
 		}
 	}
-	check("before the checkpoints") // plain offsets; starts the builds
+	check("first listings") // each order's first deep listing builds its checkpoints and waits
 	awaitCursors := func(n int) {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); secrets.CursorListings(svc) < n; time.Sleep(time.Millisecond) {
