@@ -204,6 +204,9 @@ type ScanInput struct {
 	After     *store.Cursor // where the previous page ended; nil for the first page
 	Limit     int           // page size, 1..MaxListLimit
 	Match     func(*Secret) bool
+	// NamePrefixes narrows the scan to names that start with one of these
+	// (case-sensitive) in the store, before Match; empty for any.
+	NamePrefixes []string
 	// WithVersions loads each secret's versions (without values).
 	WithVersions bool
 }
@@ -249,7 +252,7 @@ func (s *Service) Scan(ctx context.Context, sc Scope, in ScanInput) (Page, error
 
 func (s *Service) scan(ctx context.Context, tx store.Tx, sc Scope, in ScanInput) (Page, error) {
 	q := store.SecretQuery{
-		Account: sc.Account, Region: sc.Region, NotStatus: in.NotStatus,
+		Account: sc.Account, Region: sc.Region, NotStatus: in.NotStatus, NamePrefixes: in.NamePrefixes,
 		SortBy: in.SortBy, Asc: in.Asc, After: in.After, Limit: scanBatch, NoTotal: true,
 	}
 	var page Page

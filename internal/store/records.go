@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"slices"
+	"time"
+	"unicode/utf8"
+)
 
 // SecretStatus is a secret's lifecycle state.
 type SecretStatus string
@@ -219,13 +223,16 @@ type SecretQuery struct {
 	NotStatus SecretStatus // "" for none; excludes one status (PendingDelete for AWS listings)
 	Types     []SecretType // empty for any
 	Search    string       // case-sensitive substring of the name; "" for any. Without After, an exact match sorts first.
-	Tags      []TagFilter  // ANDed
-	Asc       bool         // ascending (default: descending), by the sort key then Name
-	SortBy    SortKey
-	After     *Cursor // keyset paging: only secrets strictly after this position (Offset then applies after it; the total ignores it)
-	Offset    int
-	Limit     int  // 0 means no limit
-	NoTotal   bool // skip counting the matches (ListSecrets then returns -1)
+	// NamePrefixes keeps the secrets whose names start with one of these
+	// (case-sensitive, byte by byte); empty (or holding "") for any.
+	NamePrefixes []string
+	Tags         []TagFilter // ANDed
+	Asc          bool        // ascending (default: descending), by the sort key then Name
+	SortBy       SortKey
+	After        *Cursor // keyset paging: only secrets strictly after this position (Offset then applies after it; the total ignores it)
+	Offset       int
+	Limit        int  // 0 means no limit
+	NoTotal      bool // skip counting the matches (ListSecrets then returns -1)
 }
 
 // TagFilter matches secrets carrying Key with one of Values (any value when empty).
@@ -311,4 +318,40 @@ func AfterExact(q SecretQuery, exact *Secret) (rest SecretQuery, head []*Secret,
 		rest.Limit--
 	}
 	return rest, []*Secret{exact}, true
+}
+
+// PrefixRange returns the names that start with prefix as a half-open
+// range, [from, to), in byte order (which is code point order for UTF-8);
+// to is "" when the range has no end. The end increments the prefix's last
+// character, so that it is valid UTF-8 when the prefix is (PostgreSQL
+// refuses anything else); from is prefix.
+func PrefixRange(prefix string) (from, to string) {
+	if !utf8.ValidString(prefix) {
+		b := []byte(prefix)
+		for i := len(b) - 1; i >= 0; i-- {
+			if b[i] < 0xff {
+				b[i]++
+				return prefix, string(b[:i+1])
+			}
+		}
+		return prefix, ""
+	}
+	rs := []rune(prefix)
+	for i := len(rs) - 1; i >= 0; i-- {
+		switch r := rs[i] + 1; {
+		case r > utf8.MaxRune:
+			continue
+		case r >= 0xD800 && r <= 0xDFFF: // surrogates are not characters
+			rs[i] = 0xE000
+		default:
+			rs[i] = r
+		}
+		return prefix, string(rs[:i+1])
+	}
+	return prefix, ""
+}
+
+// AnyName reports whether prefixes keep every name: none given, or "".
+func AnyName(prefixes []string) bool {
+	return len(prefixes) == 0 || slices.Contains(prefixes, "")
 }

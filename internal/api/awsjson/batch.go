@@ -66,7 +66,8 @@ func (e *Edge) batchByFilter(ctx context.Context, sc secrets.Scope, c *api.Call,
 	if err != nil {
 		return nil, err
 	}
-	in := secrets.ScanInput{Asc: true, Limit: 20, Match: match, NotStatus: store.StatusPendingDelete}
+	in := secrets.ScanInput{Asc: true, Limit: 20, Match: match, NamePrefixes: namePrefixes(r.Filters),
+		NotStatus: store.StatusPendingDelete}
 	if r.MaxResults != nil {
 		in.Limit = int(*r.MaxResults)
 	}

@@ -3,6 +3,7 @@ package awsjson
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -45,6 +46,21 @@ func matcher(fs []filterIn) (func(*secrets.Secret) bool, error) {
 		}
 		return true
 	}, nil
+}
+
+// namePrefixes returns the name prefixes that every match of fs starts
+// with one of, for the store to narrow a scan by (the matcher still tests
+// each secret): the values of the first "name" filter that negates none.
+// nil when no filter bounds the names.
+func namePrefixes(fs []filterIn) []string {
+	for _, f := range fs {
+		if f.Key != nil && *f.Key == "name" && !slices.ContainsFunc(f.Values, func(v string) bool {
+			return strings.HasPrefix(v, "!")
+		}) {
+			return f.Values
+		}
+	}
+	return nil
 }
 
 func checkFilter(i int, f filterIn) error {

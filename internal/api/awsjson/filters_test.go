@@ -2,6 +2,7 @@ package awsjson
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,3 +136,38 @@ func TestPageTokenRoundTrip(t *testing.T) {
 }
 
 func secretsTime() (t time.Time) { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }
+
+// TestNamePrefixes checks the prefixes a scan is narrowed to: a name
+// filter's values when it negates none, and only when every match must
+// start with one of them (the matcher then agrees on every secret).
+func TestNamePrefixes(t *testing.T) {
+	key := func(k string) *string { return &k }
+	tests := []struct {
+		name string
+		fs   []filterIn
+		want []string
+	}{
+		{"none", nil, nil},
+		{"name", []filterIn{{Key: key("name"), Values: []string{"prod/", "dev/"}}}, []string{"prod/", "dev/"}},
+		{"negated name", []filterIn{{Key: key("name"), Values: []string{"prod/", "!prod/x"}}}, nil},
+		{"other keys", []filterIn{{Key: key("all"), Values: []string{"prod"}}, {Key: key("tag-key"), Values: []string{"env"}}}, nil},
+		{"the first name filter that bounds", []filterIn{{Key: key("name"), Values: []string{"!a"}},
+			{Key: key("name"), Values: []string{"b"}}, {Key: key("name"), Values: []string{"bc"}}}, []string{"b"}},
+	}
+	for _, tt := range tests {
+		got := namePrefixes(tt.fs)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: namePrefixes = %q, want %q", tt.name, got, tt.want)
+		}
+		// Every secret the matcher keeps starts with a prefix returned.
+		match, err := matcher(tt.fs)
+		if err != nil || got == nil {
+			continue
+		}
+		for _, name := range []string{"prod/a", "dev/b", "b", "bcd", "a", "prod/x1", "other"} {
+			if match(&secrets.Secret{Name: name}) && !slices.ContainsFunc(got, func(p string) bool { return strings.HasPrefix(name, p) }) {
+				t.Errorf("%s: the matcher keeps %q, which no prefix %q starts", tt.name, name, got)
+			}
+		}
+	}
+}

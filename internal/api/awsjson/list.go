@@ -86,7 +86,7 @@ func listSecrets(ctx context.Context, e *Edge, sc secrets.Scope, c *api.Call, r 
 	}
 	in := secrets.ScanInput{
 		SortBy: sortKeys[deref(r.SortBy, "created-date")], Asc: deref(r.SortOrder, "asc") == "asc",
-		Limit: 100, Match: match, WithVersions: true,
+		Limit: 100, Match: match, NamePrefixes: namePrefixes(r.Filters), WithVersions: true,
 	}
 	if r.MaxResults != nil {
 		in.Limit = int(*r.MaxResults)

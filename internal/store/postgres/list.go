@@ -182,6 +182,22 @@ func secretFilter(q store.SecretQuery) (string, []any) {
 		// 0009 serves (strpos is not); the term's own wildcards are escaped.
 		b.WriteString(` AND name LIKE ` + p.add("%"+likeEscaper.Replace(q.Search)+"%"))
 	}
+	if !store.AnyName(q.NamePrefixes) {
+		// Ranges of the name's index: the column's collation, "C",
+		// compares bytes.
+		b.WriteString(` AND (`)
+		for i, prefix := range q.NamePrefixes {
+			if i > 0 {
+				b.WriteString(` OR `)
+			}
+			from, to := store.PrefixRange(prefix)
+			b.WriteString(`name >= ` + p.add(from))
+			if to != "" {
+				b.WriteString(` AND name < ` + p.add(to))
+			}
+		}
+		b.WriteString(`)`)
+	}
 	for _, f := range q.Tags {
 		b.WriteString(` AND id IN (SELECT secret_id FROM secret_tags WHERE key = ` + p.add(f.Key))
 		if len(f.Values) > 0 {

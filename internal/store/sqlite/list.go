@@ -22,7 +22,7 @@ func (t *tx) ListSecrets(ctx context.Context, q store.SecretQuery) ([]*store.Sec
 	if !ok {
 		return nil, 0, fault.E(op, fault.Invalid, "unknown sort order")
 	}
-	from, fromArgs, err := t.searchFrom(ctx, q.Search)
+	from, fromArgs, err := t.candidatesFrom(ctx, q)
 	if err != nil {
 		return nil, 0, dbError(op, err, "secret")
 	}
@@ -42,7 +42,7 @@ func (t *tx) ListSecrets(ctx context.Context, q store.SecretQuery) ([]*store.Sec
 	return page, total, nil
 }
 
-// listPage reads the page of q from from (searchFrom), sorted by key. The
+// listPage reads the page of q from from (candidatesFrom), sorted by key. The
 // secret that the exact-name-first rule puts first is read on its own,
 // by name (store.ExactFirst), so no page sorts the matches.
 func (t *tx) listPage(ctx context.Context, from string, fromArgs []any, key string, q store.SecretQuery) ([]*store.Secret, error) {
@@ -68,35 +68,69 @@ func (t *tx) listPage(ctx context.Context, from string, fromArgs []any, key stri
 	return append(page, tail...), err
 }
 
-// searchCandidates is the most names a search reads from the trigram index.
-// A term more names hold than that is common enough that walking the
-// listing's order and testing each name finds a page sooner; a variable
-// so that tests can lower it.
-var searchCandidates = 5000
+// maxCandidates is the most secrets a listing looks up one by one from an
+// index of names (the trigram index, or the name's own for prefixes). A
+// term or prefix more names hold than that is common enough that walking
+// the listing's order and testing each name finds a page sooner; a
+// variable so that tests can lower it.
+var maxCandidates = 5000
 
-// searchFrom returns the FROM clause of a listing that searches for term,
-// and the clause's arguments, which come before all others. It is
-// "secrets" unless the trigram index (migration 0010) can serve term and
-// at most searchCandidates names hold it; then it joins those secrets,
-// looked up by id, and the listing's own filter still tests each name, so
-// both ways return the same secrets. The index cannot serve a term of
-// fewer than three characters or one that holds a GLOB wildcard.
-func (t *tx) searchFrom(ctx context.Context, term string) (string, []any, error) {
-	if utf8.RuneCountInString(term) < 3 || strings.ContainsAny(term, "*?[\x00") {
+// candidatesFrom returns the FROM clause of the listing q, and the clause's
+// arguments, which come before all others. It is "secrets" unless an index
+// of names can list q's candidates and there are at most maxCandidates of
+// them; then it joins those secrets, looked up by id, and the listing's
+// own filter still tests each one, so both ways return the same secrets.
+// Candidates come from the trigram index (migration 0010) for a Search of
+// three characters or more without a GLOB wildcard, and from the name's
+// index for NamePrefixes, unless the listing is in name order and has one
+// prefix: it then reads the prefix's range in order anyway. (SQLite does
+// not read several ranges of an index in order: it walks the account.)
+func (t *tx) candidatesFrom(ctx context.Context, q store.SecretQuery) (string, []any, error) {
+	var query string
+	var args []any
+	switch {
+	case utf8.RuneCountInString(q.Search) >= 3 && !strings.ContainsAny(q.Search, "*?[\x00"):
+		query, args = `SELECT secret_id AS c FROM secret_search WHERE name GLOB ?`, []any{"*" + q.Search + "*"}
+	case !store.AnyName(q.NamePrefixes) && (q.SortBy != store.SortName || len(q.NamePrefixes) > 1):
+		cond, condArgs := prefixRanges(`name`, q.NamePrefixes)
+		query = `SELECT id AS c FROM secrets WHERE account = ? AND region = ? AND ` + cond
+		args = append([]any{q.Account, q.Region}, condArgs...)
+	default:
 		return `secrets`, nil, nil
 	}
 	var n int
 	var ids string
-	err := t.tx.QueryRowContext(ctx, `SELECT count(*), json_group_array(secret_id)
-		FROM (SELECT secret_id FROM secret_search WHERE name GLOB ? LIMIT ?)`,
-		"*"+term+"*", searchCandidates+1).Scan(&n, &ids)
-	if err != nil || n > searchCandidates {
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*), json_group_array(c) FROM (`+query+` LIMIT ?)`,
+		append(args, maxCandidates+1)...).Scan(&n, &ids)
+	if err != nil || n > maxCandidates {
 		return `secrets`, nil, err
 	}
 	// CROSS JOIN keeps the candidates the outer loop: the planner would
 	// otherwise walk the order's index over the whole account.
 	return `(SELECT value AS candidate FROM json_each(?)) CROSS JOIN secrets ON secrets.id = candidate`,
 		[]any{ids}, nil
+}
+
+// prefixRanges returns the condition that col starts with one of
+// prefixes, as ranges (BINARY collation compares bytes), and its arguments.
+func prefixRanges(col string, prefixes []string) (string, []any) {
+	var b strings.Builder
+	var args []any
+	b.WriteString(`(`)
+	for i, p := range prefixes {
+		if i > 0 {
+			b.WriteString(` OR `)
+		}
+		from, to := store.PrefixRange(p)
+		b.WriteString(col + ` >= ?`)
+		args = append(args, from)
+		if to != "" {
+			b.WriteString(` AND ` + col + ` < ?`)
+			args = append(args, to)
+		}
+	}
+	b.WriteString(`)`)
+	return b.String(), args
 }
 
 // exactQuery returns the SELECT of the secret named q.Search, if it matches
@@ -108,7 +142,7 @@ func exactQuery(q store.SecretQuery) (string, []any) {
 		append(args, q.Search)
 }
 
-// pageQuery returns the SELECT of one page of q from from (searchFrom),
+// pageQuery returns the SELECT of one page of q from from (candidatesFrom),
 // sorted by key, without the secret named without unless that is "", and
 // its arguments after from's.
 func pageQuery(from, key string, q store.SecretQuery, without string) (string, []any) {
@@ -183,6 +217,15 @@ func secretFilter(q store.SecretQuery) (string, []any) {
 		// instr is case-sensitive and needs no escaping, unlike LIKE.
 		b.WriteString(` AND instr(name, ?) > 0`)
 		args = append(args, q.Search)
+	}
+	if !store.AnyName(q.NamePrefixes) {
+		// In another order than the name's, +name keeps the planner off
+		// the name's index: it would read a range and sort every name in
+		// it, which for a prefix most names share is the whole account
+		// (prefixFrom reads a range few names share).
+		cond, condArgs := prefixRanges(map[bool]string{true: `name`, false: `+name`}[q.SortBy == store.SortName], q.NamePrefixes)
+		b.WriteString(` AND ` + cond)
+		args = append(args, condArgs...)
 	}
 	for _, f := range q.Tags {
 		b.WriteString(` AND id IN (SELECT secret_id FROM secret_tags WHERE key = ?`)

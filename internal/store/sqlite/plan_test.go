@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -65,12 +66,12 @@ func TestSearchPlans(t *testing.T) {
 	q := store.SecretQuery{Account: "1", Region: "r", Search: "prod", NotStatus: store.StatusPendingDelete,
 		Types: []store.SecretType{0, 1}, Limit: 20}
 	err := db.View(t.Context(), func(stx store.Tx) error {
-		from, fromArgs, err := stx.(*tx).searchFrom(t.Context(), q.Search)
+		from, fromArgs, err := stx.(*tx).candidatesFrom(t.Context(), q)
 		if err != nil {
 			return err
 		}
 		if from == `secrets` {
-			t.Fatalf("searchFrom(%q) scans; want the trigram index", q.Search)
+			t.Fatalf("candidatesFrom(%q) scans; want the trigram index", q.Search)
 		}
 		for _, sort := range []store.SortKey{store.SortCreated, store.SortName} {
 			q.SortBy = sort
@@ -91,8 +92,9 @@ func TestSearchPlans(t *testing.T) {
 			t.Errorf("count: plan %q does not look candidates up by id", plan)
 		}
 		for _, term := range []string{"pr", "pro*", "a?c", "[ab]c"} {
-			if from, _, err := stx.(*tx).searchFrom(t.Context(), term); err != nil || from != `secrets` {
-				t.Errorf("searchFrom(%q) = %q, %v; want a scan", term, from, err)
+			q := store.SecretQuery{Account: "1", Region: "r", Search: term}
+			if from, _, err := stx.(*tx).candidatesFrom(t.Context(), q); err != nil || from != `secrets` {
+				t.Errorf("candidatesFrom(%q) = %q, %v; want a scan", term, from, err)
 			}
 		}
 		return nil
@@ -123,4 +125,42 @@ func queryPlan(t *testing.T, db *DB, query string, args []any) string {
 		t.Fatalf("EXPLAIN: %v", err)
 	}
 	return strings.Join(steps, "; ")
+}
+
+// TestPrefixPlans checks the plans of a listing by name prefix: by name,
+// one prefix reads its range of the name's index in order; otherwise the
+// listing walks its order's index (a prefix most names share is found at
+// once) and candidatesFrom looks up the secrets of prefixes few names
+// share by id. No plan sorts a range.
+func TestPrefixPlans(t *testing.T) {
+	db := openTest(t)
+	for _, tt := range []struct {
+		prefixes []string
+		sort     store.SortKey
+		plan     string
+	}{
+		{[]string{"app/"}, store.SortName, "USING INDEX secrets_name (account=? AND region=? AND name>? AND name<?)"},
+		{[]string{"app/", "web/"}, store.SortName, "USING INDEX secrets_name (account=? AND region=?)"},
+		{[]string{"app/"}, store.SortCreated, "USING INDEX secrets_created (account=? AND region=?)"},
+		{[]string{"app/", "web/"}, store.SortCreated, "USING INDEX secrets_created (account=? AND region=?)"},
+	} {
+		what := fmt.Sprintf("%q by %s", tt.prefixes, tt.sort)
+		q := store.SecretQuery{Account: "1", Region: "r", NamePrefixes: tt.prefixes, SortBy: tt.sort,
+			NotStatus: store.StatusPendingDelete, Limit: 200, NoTotal: true}
+		query, args := pageQuery(`secrets`, sortKeys[q.SortBy], q, "")
+		if plan := queryPlan(t, db, query, args); !strings.Contains(plan, tt.plan) || strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%s: plan %q, want %q and no sort", what, plan, tt.plan)
+		}
+		err := db.View(t.Context(), func(stx store.Tx) error {
+			from, _, err := stx.(*tx).candidatesFrom(t.Context(), q)
+			ranged := tt.sort == store.SortName && len(tt.prefixes) == 1
+			if err == nil && (from == `secrets`) != ranged {
+				t.Errorf("%s: candidatesFrom gave %q", what, from)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("View: %v", err)
+		}
+	}
 }

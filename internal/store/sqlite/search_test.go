@@ -14,10 +14,11 @@ import (
 )
 
 // TestSearchModel creates, renames and deletes secrets with random names,
-// in two accounts, and after each step searches for random terms. Every
-// search must list exactly the account's names that hold the term, as
-// strings.Contains finds them, whether the trigram index serves it or a
-// scan does: the test lowers searchCandidates so that both happen. At the
+// in two accounts, and after each step searches for random terms and name
+// prefixes. Every listing must hold exactly the account's names that hold
+// the term and start with a prefix, as strings.Contains and HasPrefix find
+// them, whether an index of names lists the candidates or a walk does: the
+// test lowers maxCandidates so that both happen. At the
 // end FTS5's own integrity check compares the index with its content.
 func TestSearchModel(t *testing.T) {
 	db := openTest(t)
@@ -29,9 +30,9 @@ func TestSearchModel(t *testing.T) {
 	termGen := rapid.StringOfN(rapid.SampledFrom([]rune("abA-*?[%_")), 1, 4, -1)
 	n := 0
 	rapid.Check(t, func(rt *rapid.T) {
-		saved := searchCandidates
-		searchCandidates = rapid.SampledFrom([]int{1, 3, 5000}).Draw(rt, "candidates")
-		defer func() { searchCandidates = saved }()
+		saved := maxCandidates
+		maxCandidates = rapid.SampledFrom([]int{1, 3, 5000}).Draw(rt, "candidates")
+		defer func() { maxCandidates = saved }()
 		// model maps each account to its secrets' names by id.
 		model := map[string]map[string]string{"1": {}, "2": {}}
 		defer clearSecrets(rt, db)
@@ -73,18 +74,28 @@ func TestSearchModel(t *testing.T) {
 				rt.Fatalf("step %d: %v", step, err)
 			}
 			for range 3 {
-				term := termGen.Draw(rt, "term")
+				// A search, name prefixes, or both, in either order.
+				q := store.SecretQuery{Region: "r", SortBy: rapid.SampledFrom([]store.SortKey{store.SortCreated, store.SortName}).Draw(rt, "sort")}
+				if rapid.Bool().Draw(rt, "search") {
+					q.Search = termGen.Draw(rt, "term")
+				}
+				if q.Search == "" || rapid.Bool().Draw(rt, "prefixes") {
+					q.NamePrefixes = rapid.SliceOfN(rapid.StringOfN(rapid.SampledFrom([]rune("abA-")), 0, 3, -1), 1, 2).Draw(rt, "prefixes")
+				}
 				for _, a := range accounts {
 					var want []string
 					for _, name := range model[a] {
-						if strings.Contains(name, term) {
+						if strings.Contains(name, q.Search) && (store.AnyName(q.NamePrefixes) ||
+							slices.ContainsFunc(q.NamePrefixes, func(p string) bool { return strings.HasPrefix(name, p) })) {
 							want = append(want, name)
 						}
 					}
 					slices.Sort(want)
-					got, total := searchNames(rt, db, a, term)
+					q.Account = a
+					got, total := searchNames(rt, db, q)
 					if !slices.Equal(got, want) || total != len(want) {
-						rt.Fatalf("account %s, search %q: got %q (total %d), want %q", a, term, got, total, want)
+						rt.Fatalf("account %s, search %q, prefixes %q: got %q (total %d), want %q",
+							a, q.Search, q.NamePrefixes, got, total, want)
 					}
 				}
 			}
@@ -93,13 +104,12 @@ func TestSearchModel(t *testing.T) {
 	})
 }
 
-// searchNames lists account's secrets whose names hold term, by name.
-func searchNames(t interface{ Fatalf(string, ...any) }, db *DB, account, term string) ([]string, int) {
+// searchNames lists the names q matches, and the total.
+func searchNames(t interface{ Fatalf(string, ...any) }, db *DB, q store.SecretQuery) ([]string, int) {
 	var names []string
 	var total int
 	err := db.View(context.Background(), func(stx store.Tx) error {
-		page, n, err := stx.ListSecrets(context.Background(), store.SecretQuery{Account: account, Region: "r",
-			Search: term, SortBy: store.SortName, Asc: true})
+		page, n, err := stx.ListSecrets(context.Background(), q)
 		for _, s := range page {
 			names = append(names, s.Name)
 		}
