@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
-	"github.com/coffer-secrets/coffer/internal/store/sqlite"
+	"github.com/coffer-secrets/coffer/internal/store/sqlite/sqlitetest"
 )
 
 // lookupT0 is the time of the first test event; event i is i minutes later.
@@ -25,13 +24,9 @@ var lookupT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func mustLookupStore(tb testing.TB, evs ...*audit.Event) store.Store {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "coffer.db"))
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(tb)
 	log := &audit.Log{Store: st}
-	err = st.Update(ctx, func(tx store.Tx) error { return log.Append(ctx, tx, evs...) })
+	err := st.Update(ctx, func(tx store.Tx) error { return log.Append(ctx, tx, evs...) })
 	if err != nil {
 		tb.Fatalf("append %d events: %v", len(evs), err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/coffer-secrets/coffer/internal/keys/root/keyfile"
 	"github.com/coffer-secrets/coffer/internal/store"
 	"github.com/coffer-secrets/coffer/internal/store/sqlite"
+	"github.com/coffer-secrets/coffer/internal/store/sqlite/sqlitetest"
 )
 
 // plaintext is the secret value test requests carry; it must never show up
@@ -55,6 +56,7 @@ func mustChain(tb testing.TB) *chainFixture {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
+	sqlitetest.Seed(tb, dir) // the tampering tests open dir/coffer.db themselves
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "coffer.db"))
 	if err != nil {
 		tb.Fatalf("open store: %v", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/coffer-secrets/coffer/internal/secrets"
 	"github.com/coffer-secrets/coffer/internal/store"
 	"github.com/coffer-secrets/coffer/internal/store/sqlite"
+	"github.com/coffer-secrets/coffer/internal/store/sqlite/sqlitetest"
 )
 
 var sc = secrets.Scope{Account: "100000000001", Region: "ap-guangzhou"}
@@ -45,13 +46,8 @@ func newService(t *testing.T) (*secrets.Service, *clock) {
 // returns it.
 func newServiceOver(t *testing.T, wrap func(*sqlite.DB) store.Store) *secrets.Service {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "coffer.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	root, err := keyfile.Open(filepath.Join(dir, "root.key"), true)
+	st := sqlitetest.Open(t)
+	root, err := keyfile.Open(filepath.Join(t.TempDir(), "root.key"), true)
 	if err != nil {
 		t.Fatal(err)
 	}

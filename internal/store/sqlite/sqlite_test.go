@@ -12,6 +12,7 @@ import (
 	"github.com/coffer-secrets/coffer/internal/fault"
 	"github.com/coffer-secrets/coffer/internal/store"
 	"github.com/coffer-secrets/coffer/internal/store/sqlite"
+	"github.com/coffer-secrets/coffer/internal/store/sqlite/sqlitetest"
 	"github.com/coffer-secrets/coffer/internal/store/storetest"
 )
 
@@ -27,9 +28,7 @@ func MustOpen(tb testing.TB, path string) *sqlite.DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		return MustOpen(t, filepath.Join(t.TempDir(), "coffer.db"))
-	})
+	storetest.Run(t, func(t *testing.T) store.Store { return sqlitetest.Open(t) })
 }
 
 func TestReopenKeepsData(t *testing.T) {
