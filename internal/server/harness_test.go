@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
 	"github.com/coffer-secrets/coffer/internal/iam"
+	"github.com/coffer-secrets/coffer/internal/keys/root/keyfile"
 	"github.com/coffer-secrets/coffer/internal/server"
 	"github.com/coffer-secrets/coffer/internal/signature/tc3"
 	"github.com/coffer-secrets/coffer/internal/store/sqlite/sqlitetest"
@@ -39,12 +41,23 @@ type testServer struct {
 	done   chan error
 }
 
+// seedDataDir gives a new data directory a migrated store, copied
+// (faster than migrating), and the root key a first start would make: a
+// server refuses to make a key for a store that is already there.
+func seedDataDir(t testing.TB, dir string) {
+	t.Helper()
+	sqlitetest.Seed(t, dir)
+	if _, err := keyfile.Open(filepath.Join(dir, "root.key"), true); err != nil {
+		t.Fatalf("root key: %v", err)
+	}
+}
+
 // startServer starts a server in dev mode on dir (a fresh one when "").
 func startServer(t testing.TB, dir string, regions ...string) *testServer {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
-		sqlitetest.Seed(t, dir) // a migrated store, copied: faster than migrating
+		seedDataDir(t, dir)
 	}
 	if len(regions) == 0 {
 		regions = []string{testRegion, "ap-shanghai"}

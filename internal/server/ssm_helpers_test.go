@@ -18,7 +18,6 @@ import (
 
 	"github.com/coffer-secrets/coffer/internal/iam"
 	"github.com/coffer-secrets/coffer/internal/server"
-	"github.com/coffer-secrets/coffer/internal/store/sqlite/sqlitetest"
 )
 
 // The helpers of the SSM end-to-end matrix. Names start with mx so they
@@ -250,7 +249,7 @@ func (c *mxClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 func mxStartServer(t *testing.T, edit func(*server.Config)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	sqlitetest.Seed(t, dir) // a migrated store, copied: faster than migrating
+	seedDataDir(t, dir)
 	cfg := server.Config{
 		Listen: "127.0.0.1:0", DataDir: dir, Regions: []string{testRegion, "ap-shanghai"}, Dev: true,
 		Root: iam.RootInput{AccountID: testAccount, KeyID: testKeyID, Secret: testSecret},
