@@ -76,29 +76,11 @@ ANALYZE secrets;
 // either direction with a keyset seek, and the audit look-ups. It guards the
 // expressions the migrations index, which must match list.go's text.
 func TestPlans(t *testing.T) {
-	dsn := freshSchema(t)
-	MustOpen(t, dsn)
-	conn, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), planRows+rotationPlanRows+replicationPlanRows); err != nil {
-		t.Fatalf("plan rows: %v", err)
-	}
+	_, plan := planSchema(t, planRows+rotationPlanRows+replicationPlanRows)
 	explain := func(what, query string, args []any, want string) {
 		t.Helper()
-		rows, err := conn.Query(t.Context(), "EXPLAIN (COSTS OFF) "+query, args...)
-		if err != nil {
-			t.Fatalf("%s: EXPLAIN: %v", what, err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatalf("%s: EXPLAIN: %v", what, err)
-		}
-		plan := strings.Join(lines, "\n")
-		if !regexp.MustCompile(want).MatchString(plan) {
-			t.Errorf("%s: plan does not match %q:\n%s", what, want, plan)
+		if p := plan(query, args); !regexp.MustCompile(want).MatchString(p) {
+			t.Errorf("%s: plan does not match %q:\n%s", what, want, p)
 		}
 	}
 	explain("Secret", postgres.SecretByName, []any{"1", "r", "secret-42"}, `Index Scan using secrets_name on secrets`)
@@ -172,5 +154,34 @@ func testEventPlans(t *testing.T, explain func(what, query string, args []any, w
 	for _, tt := range tests {
 		query, args := postgres.EventQuery(tt.q)
 		explain("Events of "+tt.name, query, args, `(using|on) `+tt.index+`\b`)
+	}
+}
+
+// planSchema migrates a new schema, runs rows in it, and returns the
+// schema's DSN and a function that gives the plan of a query there, its
+// lines joined.
+func planSchema(t *testing.T, rows string) (string, func(query string, args []any) string) {
+	t.Helper()
+	dsn := freshSchema(t)
+	MustOpen(t, dsn)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(t.Context(), rows); err != nil {
+		t.Fatalf("plan rows: %v", err)
+	}
+	return dsn, func(query string, args []any) string {
+		t.Helper()
+		rows, err := conn.Query(t.Context(), "EXPLAIN (COSTS OFF) "+query, args...)
+		if err != nil {
+			t.Fatalf("EXPLAIN: %v", err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatalf("EXPLAIN: %v", err)
+		}
+		return strings.Join(lines, "\n")
 	}
 }

@@ -30,28 +30,7 @@ ANALYZE secrets;
 // them through the trigram index of migration 0009, for the count and
 // the page, and that one every name holds walks the order's index.
 func TestSearchPlans(t *testing.T) {
-	dsn := freshSchema(t)
-	MustOpen(t, dsn)
-	conn, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), searchRows); err != nil {
-		t.Fatalf("search rows: %v", err)
-	}
-	plan := func(query string, args []any) string {
-		t.Helper()
-		rows, err := conn.Query(t.Context(), "EXPLAIN (COSTS OFF) "+query, args...)
-		if err != nil {
-			t.Fatalf("EXPLAIN: %v", err)
-		}
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatalf("EXPLAIN: %v", err)
-		}
-		return strings.Join(lines, "\n")
-	}
+	dsn, plan := planSchema(t, searchRows)
 	if indexed, err := MustOpen(t, dsn).SearchIndexed(t.Context()); err != nil || !indexed {
 		t.Fatalf("SearchIndexed: %v, %v; want true", indexed, err)
 	}
