@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -349,6 +350,27 @@ func PrefixRange(prefix string) (from, to string) {
 		return prefix, string(rs[:i+1])
 	}
 	return prefix, ""
+}
+
+// PrefixCondition returns the SQL condition that col starts with one of
+// prefixes, as PrefixRange's ranges ORed, for a column that compares
+// bytes. arg adds a value to the statement's arguments and returns its
+// placeholder.
+func PrefixCondition(col string, prefixes []string, arg func(any) string) string {
+	var b strings.Builder
+	b.WriteString(`(`)
+	for i, p := range prefixes {
+		if i > 0 {
+			b.WriteString(` OR `)
+		}
+		from, to := PrefixRange(p)
+		b.WriteString(col + ` >= ` + arg(from))
+		if to != "" {
+			b.WriteString(` AND ` + col + ` < ` + arg(to))
+		}
+	}
+	b.WriteString(`)`)
+	return b.String()
 }
 
 // AnyName reports whether prefixes keep every name: none given, or "".

@@ -185,18 +185,7 @@ func secretFilter(q store.SecretQuery) (string, []any) {
 	if !store.AnyName(q.NamePrefixes) {
 		// Ranges of the name's index: the column's collation, "C",
 		// compares bytes.
-		b.WriteString(` AND (`)
-		for i, prefix := range q.NamePrefixes {
-			if i > 0 {
-				b.WriteString(` OR `)
-			}
-			from, to := store.PrefixRange(prefix)
-			b.WriteString(`name >= ` + p.add(from))
-			if to != "" {
-				b.WriteString(` AND name < ` + p.add(to))
-			}
-		}
-		b.WriteString(`)`)
+		b.WriteString(` AND ` + store.PrefixCondition(`name`, q.NamePrefixes, p.add))
 	}
 	for _, f := range q.Tags {
 		b.WriteString(` AND id IN (SELECT secret_id FROM secret_tags WHERE key = ` + p.add(f.Key))

@@ -112,25 +112,15 @@ func (t *tx) candidatesFrom(ctx context.Context, q store.SecretQuery) (string, [
 }
 
 // prefixRanges returns the condition that col starts with one of
-// prefixes, as ranges (BINARY collation compares bytes), and its arguments.
+// prefixes (store.PrefixCondition; BINARY collation compares bytes), and
+// its arguments.
 func prefixRanges(col string, prefixes []string) (string, []any) {
-	var b strings.Builder
 	var args []any
-	b.WriteString(`(`)
-	for i, p := range prefixes {
-		if i > 0 {
-			b.WriteString(` OR `)
-		}
-		from, to := store.PrefixRange(p)
-		b.WriteString(col + ` >= ?`)
-		args = append(args, from)
-		if to != "" {
-			b.WriteString(` AND ` + col + ` < ?`)
-			args = append(args, to)
-		}
-	}
-	b.WriteString(`)`)
-	return b.String(), args
+	cond := store.PrefixCondition(col, prefixes, func(v any) string {
+		args = append(args, v)
+		return `?`
+	})
+	return cond, args
 }
 
 // exactQuery returns the SELECT of the secret named q.Search, if it matches
@@ -223,7 +213,11 @@ func secretFilter(q store.SecretQuery) (string, []any) {
 		// the name's index: it would read a range and sort every name in
 		// it, which for a prefix most names share is the whole account
 		// (prefixFrom reads a range few names share).
-		cond, condArgs := prefixRanges(map[bool]string{true: `name`, false: `+name`}[q.SortBy == store.SortName], q.NamePrefixes)
+		col := `+name`
+		if q.SortBy == store.SortName {
+			col = `name`
+		}
+		cond, condArgs := prefixRanges(col, q.NamePrefixes)
 		b.WriteString(` AND ` + cond)
 		args = append(args, condArgs...)
 	}
