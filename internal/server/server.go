@@ -142,7 +142,10 @@ func (s *Server) open(ctx context.Context) error {
 		s.notifier = &cluster.PG{DSN: s.cfg.Store, Holder: s.holder, Log: s.cfg.Log}
 	}
 	if ix, ok := s.store.(searchIndexer); ok {
-		if indexed, err := ix.SearchIndexed(ctx); err == nil && !indexed {
+		switch indexed, err := ix.SearchIndexed(ctx); {
+		case err != nil:
+			s.cfg.Log.Warn("cannot tell whether name searches have their trigram index", "err", err)
+		case !indexed:
 			s.cfg.Log.Warn("name searches scan every secret of an account: the trigram index is missing " +
 				"because pg_trgm could not be installed (see \"Name search on PostgreSQL\" in docs/operations.md)")
 		}
