@@ -433,6 +433,15 @@ func (c *cursorCache) startBuild(key string) (done chan struct{}, start bool) {
 			return last.done, false
 		}
 	}
+	if len(c.building) > 1000 { // forget builds that ended, as c.m forgets checkpoints
+		for k, old := range c.building {
+			select {
+			case <-old.done:
+				delete(c.building, k)
+			default:
+			}
+		}
+	}
 	b := build{at: time.Now(), done: make(chan struct{})}
 	c.building[key] = b
 	return b.done, true
