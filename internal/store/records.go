@@ -323,9 +323,13 @@ func AfterExact(q SecretQuery, exact *Secret) (rest SecretQuery, head []*Secret,
 
 // PrefixRange returns the names that start with prefix as a half-open
 // range, [from, to), in byte order (which is code point order for UTF-8);
-// to is "" when the range has no end. The end increments the prefix's last
-// character, so that it is valid UTF-8 when the prefix is (PostgreSQL
-// refuses anything else); from is prefix.
+// to is "" when the range has no end. For a valid UTF-8 prefix the end
+// increments its last character, so that it is valid UTF-8 too
+// (PostgreSQL refuses anything else), and the range is exact over valid
+// UTF-8 names, which are all there are (the APIs allow ASCII names only);
+// a byte string such as "\xff" would sort into the range of "\U0010FFFF".
+// For an invalid prefix the end increments its last byte, and the range is
+// exact over all byte strings. from is prefix.
 func PrefixRange(prefix string) (from, to string) {
 	if !utf8.ValidString(prefix) {
 		b := []byte(prefix)
