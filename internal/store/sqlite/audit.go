@@ -18,9 +18,11 @@ const eventColCount = 21
 // eventsPerInsert is how many events one INSERT of a batch stores.
 const eventsPerInsert = 16
 
+// Events are inserted with their indexed flag (migrations/0011_audit_index.sql): the
+// last placeholder of each row.
 var (
-	insertEvent  = `INSERT INTO audit_events (` + eventCols + `) VALUES (` + placeholders(eventColCount) + `)`
-	insertEvents = `INSERT INTO audit_events (` + eventCols + `) VALUES ` + rowsOf(eventsPerInsert, eventColCount)
+	insertEvent  = `INSERT INTO audit_events (` + eventCols + `, indexed) VALUES (` + placeholders(eventColCount+1) + `)`
+	insertEvents = `INSERT INTO audit_events (` + eventCols + `, indexed) VALUES ` + rowsOf(eventsPerInsert, eventColCount+1)
 )
 
 // rowsOf returns "(?, …), (?, …)": n rows of cols placeholders.
@@ -29,11 +31,14 @@ func rowsOf(n, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
-func eventArgs(e *store.Event) []any {
-	return []any{e.Seq, millis(e.Time), e.Account, e.PrincipalID, e.PrincipalName,
+// eventArgs returns the values of an insert's row for e: its columns, then
+// whether to index it now, which is when its seq is at or below the index
+// mark (an event the indexer would not reach).
+func eventArgs(args []any, e *store.Event, mark int64) []any {
+	return append(args, e.Seq, millis(e.Time), e.Account, e.PrincipalID, e.PrincipalName,
 		e.PrincipalKind, e.Session, e.AccessKeyID, e.SourceIP, e.UserAgent, e.Region,
 		e.Family, e.Action, e.ReadOnly, e.Resource, e.VersionID, e.RequestID, e.ErrorCode,
-		e.Params, blob(e.PrevHash), blob(e.Hash)}
+		e.Params, blob(e.PrevHash), blob(e.Hash), e.Seq <= mark)
 }
 
 func scanEvent(row scanner) (*store.Event, error) {
@@ -75,18 +80,25 @@ func (t *tx) SetAuditHead(ctx context.Context, seq int64, hash []byte) error {
 // none: Exists when a Seq is taken (or repeated in evs), and then none of
 // evs is stored. Other failures are fault errors, also with none stored.
 // An empty evs stores nothing.
+//
+// The events are left to the indexer (indexAudit), but for any at or below
+// its mark, which are indexed at once.
 func (t *tx) InsertEvents(ctx context.Context, evs []*store.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
 	err := t.atomic(ctx, func() error {
+		mark, err := t.auditIndexMark(ctx)
+		if err != nil {
+			return err
+		}
 		// Rows go eventsPerInsert to a statement (one cached statement
 		// for full chunks, one for the rest row by row): a statement per
 		// row cost more in the driver than in SQLite.
 		for len(evs) >= eventsPerInsert {
-			args := make([]any, 0, eventsPerInsert*eventColCount)
+			args := make([]any, 0, eventsPerInsert*(eventColCount+1))
 			for _, e := range evs[:eventsPerInsert] {
-				args = append(args, eventArgs(e)...)
+				args = eventArgs(args, e, mark)
 			}
 			if _, err := t.tx.ExecContext(ctx, insertEvents, args...); err != nil {
 				return err
@@ -94,13 +106,62 @@ func (t *tx) InsertEvents(ctx context.Context, evs []*store.Event) error {
 			evs = evs[eventsPerInsert:]
 		}
 		for _, e := range evs {
-			if _, err := t.tx.ExecContext(ctx, insertEvent, eventArgs(e)...); err != nil {
+			if _, err := t.tx.ExecContext(ctx, insertEvent, eventArgs(nil, e, mark)...); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return dbError("sqlite.InsertEvents", err, "audit event")
+}
+
+func (t *tx) auditIndexMark(ctx context.Context) (int64, error) {
+	var mark int64
+	err := t.tx.QueryRowContext(ctx, `SELECT seq FROM audit_index_mark WHERE id = 1`).Scan(&mark)
+	return mark, err
+}
+
+// auditIndexBatch bounds the events one indexAudit indexes: each index
+// page is then written once for up to this many events, while the writer,
+// which every write and every audit commit waits for, is held for a few
+// milliseconds at most.
+const auditIndexBatch = 256
+
+// indexAudit indexes up to limit events above the mark, oldest first, and
+// moves the mark past them. It returns how many events it passed over:
+// limit when more may wait.
+func (t *tx) indexAudit(ctx context.Context, limit int) (int, error) {
+	var passed int
+	err := t.atomic(ctx, func() error {
+		mark, err := t.auditIndexMark(ctx)
+		if err != nil {
+			return err
+		}
+		var upper sql.NullInt64
+		err = t.tx.QueryRowContext(ctx, `SELECT max(seq), count(*) FROM (SELECT seq FROM audit_events
+			WHERE seq > ? ORDER BY seq LIMIT ?)`, mark, limit).Scan(&upper, &passed)
+		if err != nil || passed == 0 {
+			return err
+		}
+		if _, err := t.tx.ExecContext(ctx, `UPDATE audit_events SET indexed = 1
+			WHERE seq > ? AND seq <= ? AND indexed = 0`, mark, upper.Int64); err != nil {
+			return err
+		}
+		_, err = t.tx.ExecContext(ctx, `UPDATE audit_index_mark SET seq = ? WHERE id = 1`, upper.Int64)
+		return err
+	})
+	if err != nil {
+		return 0, dbError("sqlite.indexAudit", err, "audit event")
+	}
+	return passed, nil
+}
+
+// auditBehind reports whether events wait for the indexer.
+func (t *tx) auditBehind(ctx context.Context) (bool, error) {
+	var behind bool
+	err := t.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT max(seq) FROM audit_events), 0) >
+		(SELECT seq FROM audit_index_mark WHERE id = 1)`).Scan(&behind)
+	return behind, err
 }
 
 // Events returns the events matching q by Seq, oldest first unless q.Desc.
@@ -167,7 +228,16 @@ func eventQuery(q store.EventQuery) (string, []any) {
 	if q.BeforeSeq != 0 {
 		where(`seq < ?`, q.BeforeSeq)
 	}
-	return eventSelect(eventIndex(q), conds, q.Desc), append(args, limitArg(q.Limit))
+	index := eventIndex(q)
+	if index == "" {
+		return eventSelect(index, conds, q.Desc, true), append(args, limitArg(q.Limit))
+	}
+	// Through an index, the indexed events; then by a scan of the table's
+	// end, those the indexer has not reached, all above its mark.
+	indexed := eventSelect(index, append([]string{`indexed = 1`}, conds...), false, false)
+	tail := eventSelect("", append([]string{`seq > (SELECT seq FROM audit_index_mark WHERE id = 1)`,
+		`indexed = 0`}, conds...), false, false)
+	return indexed + ` UNION ALL ` + tail + orderLimit(q.Desc), append(append(args, args...), limitArg(q.Limit))
 }
 
 // eventIndex returns the index that drives q, "" for the table's own seq
@@ -202,18 +272,29 @@ func eventIndex(q store.EventQuery) string {
 	return "audit_events_account"
 }
 
-func eventSelect(index string, conds []string, desc bool) string {
+// eventSelect returns the SELECT of conds through index ("": the table's
+// seq order, NOT INDEXED), ordered and limited when order is set.
+func eventSelect(index string, conds []string, desc, order bool) string {
 	query := `SELECT ` + eventCols + ` FROM audit_events`
 	if index != "" {
 		query += ` INDEXED BY ` + index
+	} else {
+		query += ` NOT INDEXED`
 	}
 	if len(conds) > 0 {
 		query += ` WHERE ` + strings.Join(conds, ` AND `)
 	}
-	if desc {
-		return query + ` ORDER BY seq DESC LIMIT ?`
+	if order {
+		query += orderLimit(desc)
 	}
-	return query + ` ORDER BY seq LIMIT ?`
+	return query
+}
+
+func orderLimit(desc bool) string {
+	if desc {
+		return ` ORDER BY seq DESC LIMIT ?`
+	}
+	return ` ORDER BY seq LIMIT ?`
 }
 
 // limitArg returns limit as SQLite's LIMIT takes it: -1 for none.

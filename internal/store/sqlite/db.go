@@ -41,7 +41,8 @@ type DB struct {
 	readSlots chan struct{}
 	ckpt      *sql.DB // one connection that copies the log into the database file
 
-	stop, stopped chan struct{} // the checkpointer's; stop also stops the writer
+	stop, stopped chan struct{} // the checkpointer's; stop also stops the writer and the indexer
+	indexerDone   chan struct{}
 
 	writes         chan *writeReq // Update calls for the writer (writer.go)
 	writerDone     chan struct{}
@@ -107,10 +108,57 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db := &DB{write: write, read: read, ckpt: ckpt, readSlots: make(chan struct{}, readers), writeStmts: newStmtCache(write), readStmts: newStmtCache(read),
 		walPath: abs + "-wal", stop: make(chan struct{}), stopped: make(chan struct{}),
-		writes: make(chan *writeReq), writerDone: make(chan struct{})}
+		writes: make(chan *writeReq), writerDone: make(chan struct{}), indexerDone: make(chan struct{})}
 	go db.checkpoints()
 	go db.writer()
+	go db.auditIndexer()
 	return db, nil
+}
+
+// auditIndexEvery is how often the audit indexer looks for new events.
+const auditIndexEvery = 50 * time.Millisecond
+
+// auditIndexer indexes new audit events in the background
+// (migrations/0011_audit_index.sql), a batch at a time through the writer,
+// until the database closes. A failed batch is tried again at the next
+// tick; look-ups are right meanwhile, only slower.
+func (db *DB) auditIndexer() {
+	defer close(db.indexerDone)
+	t := time.NewTicker(auditIndexEvery)
+	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-db.stop
+		cancel()
+	}()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+		}
+		var behind bool
+		err := db.View(ctx, func(stx store.Tx) (err error) {
+			behind, err = stx.(*tx).auditBehind(ctx)
+			return err
+		})
+		for n := auditIndexBatch; err == nil && behind && n == auditIndexBatch; {
+			n, err = db.IndexAudit(ctx)
+		}
+	}
+}
+
+// IndexAudit indexes one batch of the audit events that wait for the
+// background indexer, returning how many it passed over (the batch's size
+// when more may wait). The indexer calls it; a test may, to index now.
+func (db *DB) IndexAudit(ctx context.Context) (int, error) {
+	var n int
+	err := db.UpdateUnsynced(ctx, func(stx store.Tx) (err error) {
+		n, err = stx.(*tx).indexAudit(ctx, auditIndexBatch)
+		return err
+	})
+	return n, err
 }
 
 // checkpointEvery is how often the checkpointer copies the log into the
@@ -213,6 +261,7 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.stop) })
 	<-db.stopped
 	<-db.writerDone
+	<-db.indexerDone
 	errCkpt := db.ckpt.Close()
 	db.walMu.Lock()
 	if db.wal != nil {

@@ -30,6 +30,12 @@ UPDATE counters SET value = 1 WHERE name = 'version_seq';
 // createV1 makes a database at path holding only migration 0001 and v1Rows.
 func createV1(t *testing.T, path string) {
 	t.Helper()
+	createAt(t, path, 1, v1Rows)
+}
+
+// createAt makes a database at path holding the first n migrations and rows.
+func createAt(t *testing.T, path string, n int, rows string) {
+	t.Helper()
 	ms, err := loadMigrations(migrationFiles)
 	if err != nil {
 		t.Fatalf("loadMigrations: %v", err)
@@ -47,11 +53,11 @@ func createV1(t *testing.T, path string) {
 		t.Fatalf("Begin: %v", err)
 	}
 	defer tx.Rollback()
-	if err := applyMigrations(t.Context(), tx, ms[:1]); err != nil {
-		t.Fatalf("migration 0001: %v", err)
+	if err := applyMigrations(t.Context(), tx, ms[:n]); err != nil {
+		t.Fatalf("migrations up to %d: %v", n, err)
 	}
-	if _, err := tx.ExecContext(t.Context(), v1Rows); err != nil {
-		t.Fatalf("v1 rows: %v", err)
+	if _, err := tx.ExecContext(t.Context(), rows); err != nil {
+		t.Fatalf("rows of schema %d: %v", n, err)
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatalf("Commit: %v", err)
@@ -125,6 +131,42 @@ func TestUpgradeFrom0001(t *testing.T) {
 		if err != nil || len(page) != 1 || page[0].Policy != got.Policy || !page[0].Tagged {
 			t.Errorf("ListSecrets by %q: got %v, %v, want the updated secret", sort, page, err)
 		}
+	}
+}
+
+// TestUpgradeIndexesAudit opens a database of schema 0010 holding audit
+// events: migration 0011 must leave them indexed, with the index mark
+// past them, so that look-ups read them through the indexes at once.
+func TestUpgradeIndexesAudit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "coffer.db")
+	createAt(t, path, 10, `
+INSERT INTO audit_events (seq, time, account, principal_id, principal_name, principal_kind,
+	session, access_key_id, source_ip, user_agent, region, family, action, read_only,
+	resource, version_id, request_id, error_code, params, prev_hash, hash)
+VALUES (1, 1700000000000, '1', 'p', 'alice', 'user', '', 'K1', '::1', 'ua', 'r', 'ssm',
+	'GetSecretValue', 1, 'db', '', 'req-1', '', '{}', x'00', x'01'),
+	(2, 1700000001000, '1', 'p', 'alice', 'user', '', 'K1', '::1', 'ua', 'r', 'ssm',
+	'PutSecretValue', 0, 'db', 'v2', 'req-2', '', '{}', x'01', x'02');`)
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	var unindexed, mark int64
+	if err := db.read.QueryRowContext(t.Context(), `SELECT (SELECT count(*) FROM audit_events WHERE indexed = 0),
+		(SELECT seq FROM audit_index_mark)`).Scan(&unindexed, &mark); err != nil {
+		t.Fatalf("read the index state: %v", err)
+	}
+	if unindexed != 0 || mark != 2 {
+		t.Errorf("after the upgrade: %d events unindexed, mark %d; want 0 and 2", unindexed, mark)
+	}
+	var got []*store.Event
+	err = db.View(t.Context(), func(tx store.Tx) (err error) {
+		got, err = tx.Events(t.Context(), store.EventQuery{Account: "1", Resource: "db", Desc: true})
+		return err
+	})
+	if err != nil || len(got) != 2 || got[0].Seq != 2 || got[1].Seq != 1 {
+		t.Errorf("Events after the upgrade: %v, %v; want seqs 2 and 1", seqsOf(got), err)
 	}
 }
 

@@ -146,14 +146,16 @@ func neutral(t store.ColumnType, v any) (any, error) {
 
 // checkTables compares the database's tables with store.SnapshotTables: a
 // migration that changed one without the other would lose data in a
-// snapshot, so neither Dump nor Load runs then. Derived tables are not
+// snapshot, so neither Dump nor Load runs then. What is derived is not
 // compared: the search index (a virtual table, its shadow tables and its
-// content table secret_names), which triggers fill from secrets.
+// content table secret_names), which triggers fill from secrets, and the
+// audit look-up indexes' state (audit_events.indexed, audit_index_mark).
 func checkTables(ctx context.Context, t *sql.Tx, op string) error {
 	rows, err := t.QueryContext(ctx, `SELECT m.name, p.name, p.type
 		FROM pragma_table_list AS m, pragma_table_info(m.name) AS p
 		WHERE m.schema = 'main' AND m.type = 'table' AND m.name NOT LIKE 'sqlite%'
-			AND m.name NOT IN ('schema_migrations', 'secret_names')
+			AND m.name NOT IN ('schema_migrations', 'secret_names', 'audit_index_mark')
+			AND NOT (m.name = 'audit_events' AND p.name = 'indexed')
 		ORDER BY m.name, p.cid`)
 	if err != nil {
 		return dbError(op, err, "")
@@ -208,7 +210,7 @@ func (db *DB) Load(ctx context.Context, next func() (store.Row, error)) error {
 		for {
 			r, err := next()
 			if errors.Is(err, io.EOF) {
-				return nil
+				return markIndexed(ctx, t)
 			}
 			if err != nil {
 				return err
@@ -222,6 +224,15 @@ func (db *DB) Load(ctx context.Context, next func() (store.Row, error)) error {
 			}
 		}
 	})
+}
+
+// markIndexed moves the audit index mark past the loaded events, which
+// the loader's inserts indexed (the indexed column's default), so that
+// look-ups need not scan them as events the indexer has not reached.
+func markIndexed(ctx context.Context, t *sql.Tx) error {
+	_, err := t.ExecContext(ctx, `UPDATE audit_index_mark
+		SET seq = max(seq, (SELECT coalesce(max(seq), 0) FROM audit_events)) WHERE id = 1`)
+	return dbError("sqlite.Load", err, "")
 }
 
 // checkEmpty refuses a database that holds any record: a restore replaces
