@@ -87,6 +87,9 @@ func (t *tx) InsertEvents(ctx context.Context, evs []*store.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	if t.ch != nil {
+		t.ch.events = true
+	}
 	err := t.atomic(ctx, func() error {
 		mark, err := t.auditIndexMark(ctx)
 		if err != nil {
@@ -123,9 +126,9 @@ func (t *tx) auditIndexMark(ctx context.Context) (int64, error) {
 
 // auditIndexBatch bounds the events one indexAudit indexes: each index
 // page is then written once for up to this many events, while the writer,
-// which every write and every audit commit waits for, is held for a few
-// milliseconds at most.
-const auditIndexBatch = 256
+// which every write and every audit commit waits for, is held for a
+// millisecond or two.
+const auditIndexBatch = 128
 
 // indexAudit indexes up to limit events above the mark, oldest first, and
 // moves the mark past them. It returns how many events it passed over:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -272,4 +273,38 @@ func TestLoadMarksEventsIndexed(t *testing.T) {
 	if unindexed != 0 || mark != 2 {
 		t.Errorf("after Load: %d events unindexed, mark %d; want 0 and 2", unindexed, mark)
 	}
+}
+
+// TestIndexerCatchesUpAtStart: events an earlier process left unindexed
+// are indexed after the next Open, with no new write to wake the indexer.
+func TestIndexerCatchesUpAtStart(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "coffer.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	evs := []*store.Event{{Seq: 1, Account: "1", Params: "{}"}, {Seq: 2, Account: "1", Params: "{}"}}
+	if err := db.Update(ctx, func(stx store.Tx) error { return stx.InsertEvents(ctx, evs) }); err != nil {
+		t.Fatalf("InsertEvents: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// As a process that stopped before its indexer ran would leave them.
+	raw, err := openPool(dsn(path, false), 1)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if _, err := raw.ExecContext(ctx, `UPDATE audit_events SET indexed = 0;
+		UPDATE audit_index_mark SET seq = 0`); err != nil {
+		t.Fatalf("unindex: %v", err)
+	}
+	raw.Close()
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open again: %v", err)
+	}
+	defer db.Close()
+	waitIndexed(t, db)
 }

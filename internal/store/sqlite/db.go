@@ -42,6 +42,7 @@ type DB struct {
 	ckpt      *sql.DB // one connection that copies the log into the database file
 
 	stop, stopped chan struct{} // the checkpointer's; stop also stops the writer and the indexer
+	auditNew      chan struct{} // a write stored audit events: wakes the indexer
 	indexerDone   chan struct{}
 
 	writes         chan *writeReq // Update calls for the writer (writer.go)
@@ -108,44 +109,69 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	db := &DB{write: write, read: read, ckpt: ckpt, readSlots: make(chan struct{}, readers), writeStmts: newStmtCache(write), readStmts: newStmtCache(read),
 		walPath: abs + "-wal", stop: make(chan struct{}), stopped: make(chan struct{}),
-		writes: make(chan *writeReq), writerDone: make(chan struct{}), indexerDone: make(chan struct{})}
+		writes: make(chan *writeReq), writerDone: make(chan struct{}),
+		auditNew: make(chan struct{}, 1), indexerDone: make(chan struct{})}
 	go db.checkpoints()
 	go db.writer()
 	go db.auditIndexer()
 	return db, nil
 }
 
-// auditIndexEvery is how often the audit indexer looks for new events.
-const auditIndexEvery = 50 * time.Millisecond
+// auditIndexEvery paces the audit indexer: it indexes what waits at most
+// this often, so that a batch holds the writer for a millisecond or two
+// rather than many milliseconds now and then.
+const auditIndexEvery = 20 * time.Millisecond
 
 // auditIndexer indexes new audit events in the background
 // (migrations/0011_audit_index.sql), a batch at a time through the writer,
-// until the database closes. A failed batch is tried again at the next
-// tick; look-ups are right meanwhile, only slower.
+// until the database closes. It runs when a write stored audit events, and
+// at start when an earlier process left some unindexed; an idle server
+// does nothing. A failed batch is tried again at the next pace; look-ups
+// are right meanwhile, only slower.
 func (db *DB) auditIndexer() {
 	defer close(db.indexerDone)
-	t := time.NewTicker(auditIndexEvery)
-	defer t.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
 		<-db.stop
 		cancel()
 	}()
+	// The events an earlier process left unindexed.
+	var behind bool
+	_ = db.View(ctx, func(stx store.Tx) (err error) { // a failure leaves them to the next write's kick
+		behind, err = stx.(*tx).auditBehind(ctx)
+		return err
+	})
+	if behind {
+		db.kickIndexer()
+	}
+	pace := time.NewTicker(auditIndexEvery)
+	defer pace.Stop()
 	for {
 		select {
 		case <-db.stop:
 			return
-		case <-t.C:
+		case <-db.auditNew:
 		}
-		var behind bool
-		err := db.View(ctx, func(stx store.Tx) (err error) {
-			behind, err = stx.(*tx).auditBehind(ctx)
-			return err
-		})
-		for n := auditIndexBatch; err == nil && behind && n == auditIndexBatch; {
-			n, err = db.IndexAudit(ctx)
+		for n := auditIndexBatch; n == auditIndexBatch; {
+			var err error
+			if n, err = db.IndexAudit(ctx); err != nil {
+				db.kickIndexer()
+			}
 		}
+		select {
+		case <-db.stop:
+			return
+		case <-pace.C:
+		}
+	}
+}
+
+// kickIndexer tells the audit indexer that events may wait.
+func (db *DB) kickIndexer() {
+	select {
+	case db.auditNew <- struct{}{}:
+	default:
 	}
 }
 
@@ -290,6 +316,9 @@ func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 
 // notify tells the OnChange functions what a write transaction changed.
 func (db *DB) notify(ch *changes) {
+	if ch.events {
+		db.kickIndexer()
+	}
 	if !ch.any() {
 		return
 	}

@@ -21,7 +21,8 @@ type tx struct {
 // worst, never too little.
 type changes struct {
 	store.Changes
-	seen map[string]bool
+	seen   map[string]bool
+	events bool // audit events were stored, for the indexer
 }
 
 func (c *changes) any() bool { return len(c.Secrets) > 0 || c.Keys || c.Listed }
