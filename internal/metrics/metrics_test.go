@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -206,5 +207,19 @@ func TestHandlerServesOwnRegistry(t *testing.T) {
 	other := metrics.New()
 	if got := MustGather(t, other); got["coffer_requests_total"] != nil {
 		t.Errorf("a new Metrics sees another's requests")
+	}
+}
+
+func TestAuditUnindexed(t *testing.T) {
+	m := metrics.New()
+	n, err := 3, error(nil)
+	m.AuditUnindexed(func() (int, error) { return n, err })
+	n = 9 // sampled at the scrape
+	if got := find(t, MustGather(t, m), "coffer_audit_unindexed_events", nil).GetGauge().GetValue(); got != 9 {
+		t.Errorf("unindexed = %v, want 9", got)
+	}
+	err = errors.New("database closed")
+	if got := find(t, MustGather(t, m), "coffer_audit_unindexed_events", nil).GetGauge().GetValue(); !math.IsNaN(got) {
+		t.Errorf("unindexed after a failed sample = %v, want NaN", got)
 	}
 }

@@ -1,6 +1,10 @@
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"math"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // StoreWrites registers the embedded store's group-commit counters:
 // stats returns how many write transactions were committed and how many
@@ -25,4 +29,26 @@ func (m *Metrics) StoreWrites(stats func() (commits, calls int64), queued func()
 		Help: "Write calls waiting for the embedded store's writer, not counting the group being committed.",
 	}, func() float64 { return float64(queued()) })
 	m.reg.MustRegister(commits, calls, depth)
+}
+
+// AuditUnindexed registers the embedded store's audit indexing lag:
+// unindexed returns how many audit events its background indexer has not
+// reached (sqlite.DB.UnindexedEvents), sampled at each scrape; a failed
+// sample shows as NaN. A look-up reads those events by a scan, so a number
+// that keeps growing means look-ups slow down. A server over PostgreSQL
+// does not call it.
+func (m *Metrics) AuditUnindexed(unindexed func() (int, error)) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "coffer_audit_unindexed_events",
+		Help: "Audit events the embedded store's background indexer has not reached yet; look-ups scan them.",
+	}, func() float64 {
+		n, err := unindexed()
+		if err != nil {
+			return math.NaN()
+		}
+		return float64(n)
+	}))
 }

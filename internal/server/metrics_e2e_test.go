@@ -84,6 +84,24 @@ func TestMetricsCountKnownCalls(t *testing.T) {
 			t.Errorf("the scrape holds %q", secret)
 		}
 	}
+	awaitIndexed(t, s.MetricsURL())
+}
+
+// awaitIndexed waits until the embedded store's background indexer has
+// reached every audit event, as coffer_audit_unindexed_events shows.
+func awaitIndexed(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := single(t, parseMetrics(t, scrape(t, url)), "coffer_audit_unindexed_events").GetGauge().GetValue()
+		if got == 0 {
+			return
+		}
+		if got < 0 || got > 100 || time.Now().After(deadline) {
+			t.Fatalf("coffer_audit_unindexed_events = %v; want 0 once the indexer is done, within 10 s", got)
+		}
+		time.Sleep(10 * time.Millisecond) // the indexer runs every 20 ms at most; nothing to wait on from here
+	}
 }
 
 func checkDurationCounts(t *testing.T, fams map[string]*dto.MetricFamily, want map[[2]string]uint64) {

@@ -175,6 +175,12 @@ type groupWriter interface {
 	QueuedWrites() int
 }
 
+// auditIndexer is a store that indexes audit events in the background (the
+// embedded store), for coffer_audit_unindexed_events.
+type auditIndexer interface {
+	UnindexedEvents(ctx context.Context) (int, error)
+}
+
 // searchIndexer is a store whose name search may lack its index: the
 // PostgreSQL store, where pg_trgm could not be installed.
 type searchIndexer interface {
@@ -189,6 +195,13 @@ func (s *Server) wire() error {
 	s.metrics.AuditQueue(s.auditWriter.Queued)
 	if w, ok := s.store.(groupWriter); ok {
 		s.metrics.StoreWrites(w.WriteStats, w.QueuedWrites)
+	}
+	if ix, ok := s.store.(auditIndexer); ok {
+		s.metrics.AuditUnindexed(func() (int, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			return ix.UnindexedEvents(ctx)
+		})
 	}
 	s.Secrets = &secrets.Service{Store: s.store, Keys: ring, Audit: s.AuditLog, Clock: s.cfg.Clock,
 		SharedStore: storeopen.IsPostgres(s.cfg.Store)}

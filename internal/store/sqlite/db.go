@@ -175,6 +175,20 @@ func (db *DB) kickIndexer() {
 	}
 }
 
+// UnindexedEvents returns how many audit events wait for the background
+// indexer: those above its mark. A look-up reads them by a scan.
+func (db *DB) UnindexedEvents(ctx context.Context) (int, error) {
+	var n int
+	err := db.View(ctx, func(stx store.Tx) error {
+		return stx.(*tx).tx.QueryRowContext(ctx, `SELECT count(*) FROM audit_events
+			WHERE seq > (SELECT seq FROM audit_index_mark WHERE id = 1)`).Scan(&n)
+	})
+	if err != nil {
+		return 0, dbError("sqlite.UnindexedEvents", err, "audit event")
+	}
+	return n, nil
+}
+
 // IndexAudit indexes one batch of the audit events that wait for the
 // background indexer, returning how many it passed over (the batch's size
 // when more may wait). The indexer calls it; a test may, to index now.
