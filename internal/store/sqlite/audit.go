@@ -118,6 +118,7 @@ func (t *tx) InsertEvents(ctx context.Context, evs []*store.Event) error {
 	return dbError("sqlite.InsertEvents", err, "audit event")
 }
 
+// auditIndexMark returns the seq the indexer has indexed every event up to.
 func (t *tx) auditIndexMark(ctx context.Context) (int64, error) {
 	var mark int64
 	err := t.tx.QueryRowContext(ctx, `SELECT seq FROM audit_index_mark WHERE id = 1`).Scan(&mark)

@@ -155,7 +155,7 @@ func (db *DB) auditIndexer() {
 		}
 		for n := auditIndexBatch; n == auditIndexBatch; {
 			var err error
-			if n, err = db.IndexAudit(ctx); err != nil {
+			if n, err = db.indexAuditBatch(ctx); err != nil {
 				db.kickIndexer()
 			}
 		}
@@ -189,10 +189,10 @@ func (db *DB) UnindexedEvents(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// IndexAudit indexes one batch of the audit events that wait for the
+// indexAuditBatch indexes one batch of the audit events that wait for the
 // background indexer, returning how many it passed over (the batch's size
-// when more may wait). The indexer calls it; a test may, to index now.
-func (db *DB) IndexAudit(ctx context.Context) (int, error) {
+// when more may wait).
+func (db *DB) indexAuditBatch(ctx context.Context) (int, error) {
 	var n int
 	err := db.UpdateUnsynced(ctx, func(stx store.Tx) (err error) {
 		n, err = stx.(*tx).indexAudit(ctx, auditIndexBatch)
