@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/store"
+	"github.com/coffer-secrets/coffer/internal/store/sqlite"
 )
 
 // benchDB returns a database holding n secrets, each with two tags.
@@ -153,6 +154,55 @@ func BenchmarkSearch(b *testing.B) {
 	for _, term := range []string{"secret-1234", "secret-"} {
 		b.Run(term, func(b *testing.B) {
 			benchList(b, s, store.SecretQuery{Account: "1", Region: "r", Limit: 100, Search: term})
+		})
+	}
+}
+
+// BenchmarkEvents measures audit look-ups over 100,000 indexed events: the
+// newest 50 of a resource (one event in 50 names it) and of the account.
+func BenchmarkEvents(b *testing.B) {
+	s := benchDB(b, 0)
+	const n, batch = 100_000, 1000
+	for from := int64(1); from <= n; from += batch {
+		evs := make([]*store.Event, batch)
+		for i := range evs {
+			evs[i] = benchEvent(from + int64(i))
+		}
+		if err := s.Update(b.Context(), func(tx store.Tx) error { return tx.InsertEvents(b.Context(), evs) }); err != nil {
+			b.Fatalf("Update: %v", err)
+		}
+	}
+	// Let the indexer reach the events, as it does under a steady load.
+	for {
+		left, err := s.(*sqlite.DB).UnindexedEvents(b.Context())
+		if err != nil {
+			b.Fatalf("UnindexedEvents: %v", err)
+		}
+		if left == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, q := range []struct {
+		name string
+		q    store.EventQuery
+	}{
+		{"resource", store.EventQuery{Account: "100000000001", Resource: "app/db-7", Desc: true, Limit: 50}},
+		{"account", store.EventQuery{Account: "100000000001", Desc: true, Limit: 50}},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			for b.Loop() {
+				err := s.View(b.Context(), func(tx store.Tx) error {
+					got, err := tx.Events(b.Context(), q.q)
+					if err == nil && len(got) != 50 {
+						err = fmt.Errorf("%d events, want 50", len(got))
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatalf("Events: %v", err)
+				}
+			}
 		})
 	}
 }
