@@ -51,6 +51,9 @@ func TestMetricsCountKnownCalls(t *testing.T) {
 	_, code = s.awsCall(t, "ListSecrets", map[string]any{})
 	mustCode(code, "")
 
+	// At rest: the embedded store's audit indexer, which the calls woke,
+	// has had its last write (the checks below want no write queued).
+	awaitIndexed(t, s.MetricsURL())
 	body := scrape(t, s.MetricsURL())
 	fams := parseMetrics(t, body)
 	want := map[[3]string]float64{
@@ -84,7 +87,6 @@ func TestMetricsCountKnownCalls(t *testing.T) {
 			t.Errorf("the scrape holds %q", secret)
 		}
 	}
-	awaitIndexed(t, s.MetricsURL())
 }
 
 // awaitIndexed waits until the embedded store's background indexer has
