@@ -18,27 +18,28 @@ const eventColCount = 21
 // eventsPerInsert is how many events one INSERT of a batch stores.
 const eventsPerInsert = 16
 
-// Events are inserted with their indexed flag (migrations/0011_audit_index.sql): the
-// last placeholder of each row.
+// indexMark is the seq the audit indexer has indexed every event up to
+// (migrations/0011_audit_index.sql), as an SQL expression.
+const indexMark = `(SELECT seq FROM audit_index_mark WHERE id = 1)`
+
+// An event is inserted indexed only when its seq, given again as the row's
+// last value, is at or below the index mark: one the indexer would not
+// reach. SQLite reads the mark once a statement, so the hot path pays no
+// round trip for it.
 var (
-	insertEvent  = `INSERT INTO audit_events (` + eventCols + `, indexed) VALUES (` + placeholders(eventColCount+1) + `)`
-	insertEvents = `INSERT INTO audit_events (` + eventCols + `, indexed) VALUES ` + rowsOf(eventsPerInsert, eventColCount+1)
+	eventRow     = `(` + placeholders(eventColCount) + `, ? <= ` + indexMark + `)`
+	insertEvent  = `INSERT INTO audit_events (` + eventCols + `, indexed) VALUES ` + eventRow
+	insertEvents = `INSERT INTO audit_events (` + eventCols + `, indexed) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(eventRow+", ", eventsPerInsert), ", ")
 )
 
-// rowsOf returns "(?, …), (?, …)": n rows of cols placeholders.
-func rowsOf(n, cols int) string {
-	row := "(" + placeholders(cols) + ")"
-	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-}
-
-// eventArgs returns the values of an insert's row for e: its columns, then
-// whether to index it now, which is when its seq is at or below the index
-// mark (an event the indexer would not reach).
-func eventArgs(args []any, e *store.Event, mark int64) []any {
+// eventArgs appends the values of an insert's row for e: its columns, then
+// its seq again, for the indexed flag.
+func eventArgs(args []any, e *store.Event) []any {
 	return append(args, e.Seq, millis(e.Time), e.Account, e.PrincipalID, e.PrincipalName,
 		e.PrincipalKind, e.Session, e.AccessKeyID, e.SourceIP, e.UserAgent, e.Region,
 		e.Family, e.Action, e.ReadOnly, e.Resource, e.VersionID, e.RequestID, e.ErrorCode,
-		e.Params, blob(e.PrevHash), blob(e.Hash), e.Seq <= mark)
+		e.Params, blob(e.PrevHash), blob(e.Hash), e.Seq)
 }
 
 func scanEvent(row scanner) (*store.Event, error) {
@@ -91,17 +92,13 @@ func (t *tx) InsertEvents(ctx context.Context, evs []*store.Event) error {
 		t.ch.events = true
 	}
 	err := t.atomic(ctx, func() error {
-		mark, err := t.auditIndexMark(ctx)
-		if err != nil {
-			return err
-		}
 		// Rows go eventsPerInsert to a statement (one cached statement
 		// for full chunks, one for the rest row by row): a statement per
 		// row cost more in the driver than in SQLite.
 		for len(evs) >= eventsPerInsert {
 			args := make([]any, 0, eventsPerInsert*(eventColCount+1))
 			for _, e := range evs[:eventsPerInsert] {
-				args = eventArgs(args, e, mark)
+				args = eventArgs(args, e)
 			}
 			if _, err := t.tx.ExecContext(ctx, insertEvents, args...); err != nil {
 				return err
@@ -109,7 +106,7 @@ func (t *tx) InsertEvents(ctx context.Context, evs []*store.Event) error {
 			evs = evs[eventsPerInsert:]
 		}
 		for _, e := range evs {
-			if _, err := t.tx.ExecContext(ctx, insertEvent, eventArgs(nil, e, mark)...); err != nil {
+			if _, err := t.tx.ExecContext(ctx, insertEvent, eventArgs(nil, e)...); err != nil {
 				return err
 			}
 		}
@@ -121,7 +118,7 @@ func (t *tx) InsertEvents(ctx context.Context, evs []*store.Event) error {
 // auditIndexMark returns the seq the indexer has indexed every event up to.
 func (t *tx) auditIndexMark(ctx context.Context) (int64, error) {
 	var mark int64
-	err := t.tx.QueryRowContext(ctx, `SELECT seq FROM audit_index_mark WHERE id = 1`).Scan(&mark)
+	err := t.tx.QueryRowContext(ctx, `SELECT `+indexMark).Scan(&mark)
 	return mark, err
 }
 
@@ -158,14 +155,6 @@ func (t *tx) indexAudit(ctx context.Context, limit int) (int, error) {
 		return 0, dbError("sqlite.indexAudit", err, "audit event")
 	}
 	return passed, nil
-}
-
-// auditBehind reports whether events wait for the indexer.
-func (t *tx) auditBehind(ctx context.Context) (bool, error) {
-	var behind bool
-	err := t.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT max(seq) FROM audit_events), 0) >
-		(SELECT seq FROM audit_index_mark WHERE id = 1)`).Scan(&behind)
-	return behind, err
 }
 
 // Events returns the events matching q by Seq, oldest first unless q.Desc.
@@ -239,7 +228,7 @@ func eventQuery(q store.EventQuery) (string, []any) {
 	// Through an index, the indexed events; then by a scan of the table's
 	// end, those the indexer has not reached, all above its mark.
 	indexed := eventSelect(index, append([]string{`indexed = 1`}, conds...), false, false)
-	tail := eventSelect("", append([]string{`seq > (SELECT seq FROM audit_index_mark WHERE id = 1)`,
+	tail := eventSelect("", append([]string{`seq > ` + indexMark,
 		`indexed = 0`}, conds...), false, false)
 	return indexed + ` UNION ALL ` + tail + orderLimit(q.Desc), append(append(args, args...), limitArg(q.Limit))
 }

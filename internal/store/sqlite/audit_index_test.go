@@ -111,14 +111,11 @@ func waitIndexed(t *testing.T, db *DB) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	for {
-		var behind bool
-		if err := db.View(ctx, func(stx store.Tx) (err error) {
-			behind, err = stx.(*tx).auditBehind(ctx)
-			return err
-		}); err != nil {
+		left, err := db.UnindexedEvents(ctx)
+		if err != nil {
 			t.Fatalf("waiting for the audit indexer: %v", err)
 		}
-		if !behind {
+		if left == 0 {
 			var unindexed int
 			if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM audit_events WHERE indexed = 0`).Scan(&unindexed); err != nil {
 				t.Fatalf("count unindexed: %v", err)

@@ -136,13 +136,9 @@ func (db *DB) auditIndexer() {
 		<-db.stop
 		cancel()
 	}()
-	// The events an earlier process left unindexed.
-	var behind bool
-	_ = db.View(ctx, func(stx store.Tx) (err error) { // a failure leaves them to the next write's kick
-		behind, err = stx.(*tx).auditBehind(ctx)
-		return err
-	})
-	if behind {
+	// The events an earlier process left unindexed; a failure to look
+	// leaves them to the next write's kick.
+	if n, err := db.UnindexedEvents(ctx); err == nil && n > 0 {
 		db.kickIndexer()
 	}
 	pace := time.NewTicker(auditIndexEvery)
@@ -181,7 +177,7 @@ func (db *DB) UnindexedEvents(ctx context.Context) (int, error) {
 	var n int
 	err := db.View(ctx, func(stx store.Tx) error {
 		return stx.(*tx).tx.QueryRowContext(ctx, `SELECT count(*) FROM audit_events
-			WHERE seq > (SELECT seq FROM audit_index_mark WHERE id = 1)`).Scan(&n)
+			WHERE seq > `+indexMark).Scan(&n)
 	})
 	if err != nil {
 		return 0, dbError("sqlite.UnindexedEvents", err, "audit event")
