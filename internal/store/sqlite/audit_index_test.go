@@ -12,6 +12,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/coffer-secrets/coffer/internal/store"
+	"github.com/coffer-secrets/coffer/internal/store/storetest"
 )
 
 // TestEventsAcrossIndexMark checks Events against a model while the audit
@@ -85,7 +86,7 @@ func TestEventsAcrossIndexMark(t *testing.T) {
 					if err != nil {
 						rt.Fatalf("Events(%+v): %v", q, err)
 					}
-					if g, w := seqsOf(got), seqsOf(matchEvents(model, q)); !slices.Equal(g, w) {
+					if g, w := storetest.Seqs(got), storetest.Seqs(matchEvents(model, q)); !slices.Equal(g, w) {
 						rt.Fatalf("Events(%+v) = %v, want %v", q, g, w)
 					}
 				}
@@ -99,7 +100,7 @@ func TestEventsAcrossIndexMark(t *testing.T) {
 	if err := db.View(ctx, func(stx store.Tx) (err error) { got, err = stx.Events(ctx, q); return err }); err != nil {
 		t.Fatalf("Events: %v", err)
 	}
-	if g, w := seqsOf(got), seqsOf(matchEvents(model, q)); !slices.Equal(g, w) {
+	if g, w := storetest.Seqs(got), storetest.Seqs(matchEvents(model, q)); !slices.Equal(g, w) {
 		t.Fatalf("after indexing, Events = %v, want %v", g, w)
 	}
 }
@@ -220,14 +221,6 @@ func matchEvents(evs []*store.Event, q store.EventQuery) []*store.Event {
 	})
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
-	}
-	return out
-}
-
-func seqsOf(evs []*store.Event) []int64 {
-	out := []int64{}
-	for _, e := range evs {
-		out = append(out, e.Seq)
 	}
 	return out
 }

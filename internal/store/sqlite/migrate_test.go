@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coffer-secrets/coffer/internal/store"
+	"github.com/coffer-secrets/coffer/internal/store/storetest"
 )
 
 // v1Rows is data as a Coffer with only migration 0001 wrote it: one secret
@@ -166,7 +167,7 @@ VALUES (1, 1700000000000, '1', 'p', 'alice', 'user', '', 'K1', '::1', 'ua', 'r',
 		return err
 	})
 	if err != nil || len(got) != 2 || got[0].Seq != 2 || got[1].Seq != 1 {
-		t.Errorf("Events after the upgrade: %v, %v; want seqs 2 and 1", seqsOf(got), err)
+		t.Errorf("Events after the upgrade: %v, %v; want seqs 2 and 1", storetest.Seqs(got), err)
 	}
 }
 

@@ -83,8 +83,8 @@ func events(t tb, s store.Store, q store.EventQuery) []*store.Event {
 	return got
 }
 
-// seqs returns the sequence numbers of evs, in order.
-func seqs(evs []*store.Event) []int64 {
+// Seqs returns the sequence numbers of evs, in order.
+func Seqs(evs []*store.Event) []int64 {
 	out := []int64{}
 	for _, e := range evs {
 		out = append(out, e.Seq)
@@ -243,14 +243,14 @@ func testAuditFilters(t *testing.T, s store.Store) {
 	}
 	for _, tt := range tests {
 		got := events(t, s, tt.q)
-		wantEqual(t, tt.name, seqs(got), tt.want)
+		wantEqual(t, tt.name, Seqs(got), tt.want)
 		for _, e := range got {
 			wantEqual(t, tt.name+": the event", normEvent(e), normEvent(all[e.Seq-1]))
 		}
 		tt.q.Desc = true
 		want := slices.Clone(tt.want)
 		slices.Reverse(want)
-		wantEqual(t, tt.name+", newest first", seqs(events(t, s, tt.q)), want)
+		wantEqual(t, tt.name+", newest first", Seqs(events(t, s, tt.q)), want)
 	}
 }
 
@@ -277,8 +277,8 @@ func testAuditWindow(t *testing.T, s store.Store) {
 	for _, tt := range tests {
 		got := events(t, s, store.EventQuery{Account: acctA, From: tt.from, To: tt.to})
 		want := slices.DeleteFunc(slices.Clone(tt.want), func(seq int64) bool { return auditRows[seq-1].account != acctA })
-		wantEqual(t, tt.name+" in an account", seqs(got), want)
-		wantEqual(t, tt.name, seqs(events(t, s, store.EventQuery{From: tt.from, To: tt.to})), tt.want)
+		wantEqual(t, tt.name+" in an account", Seqs(got), want)
+		wantEqual(t, tt.name, Seqs(events(t, s, store.EventQuery{From: tt.from, To: tt.to})), tt.want)
 	}
 }
 
@@ -293,7 +293,7 @@ func testAuditPaging(t *testing.T, s store.Store) {
 		{Account: acctA, From: at(1), To: at(5)},
 		{Account: acctA, Resource: "db", From: at(1)},
 	} {
-		want := seqs(events(t, s, base))
+		want := Seqs(events(t, s, base))
 		for limit := 1; limit <= len(want)+1; limit++ {
 			for _, desc := range []bool{false, true} {
 				w := slices.Clone(want)
@@ -314,7 +314,7 @@ func walkEvents(t *testing.T, s store.Store, q store.EventQuery) []int64 {
 	t.Helper()
 	got := []int64{}
 	for len(got) <= len(auditRows) { // more means the walk repeats
-		page := seqs(events(t, s, q))
+		page := Seqs(events(t, s, q))
 		if len(page) > q.Limit {
 			t.Fatalf("page of %v: got %d events, want at most %d", q, len(page), q.Limit)
 		}
@@ -349,12 +349,12 @@ func testAuditDelete(t *testing.T, s store.Store) {
 	}
 	wantEqual(t, "DeleteEventsThrough(0)", deleted(0), 0)
 	wantEqual(t, "DeleteEventsThrough(3)", deleted(3), 3)
-	wantEqual(t, "events left", seqs(events(t, s, store.EventQuery{})), seqRange(4, 8))
+	wantEqual(t, "events left", Seqs(events(t, s, store.EventQuery{})), seqRange(4, 8))
 	wantEqual(t, "DeleteEventsThrough(3) again", deleted(3), 0)
 	wantEqual(t, "DeleteEventsThrough(5)", deleted(5), 2)
-	wantEqual(t, "events of the account left", seqs(events(t, s, store.EventQuery{Account: acctA})), []int64{6, 8})
+	wantEqual(t, "events of the account left", Seqs(events(t, s, store.EventQuery{Account: acctA})), []int64{6, 8})
 	wantEqual(t, "DeleteEventsThrough(100)", deleted(100), 3)
-	wantEqual(t, "events left", seqs(events(t, s, store.EventQuery{})), []int64{})
+	wantEqual(t, "events left", Seqs(events(t, s, store.EventQuery{})), []int64{})
 	mustView(t, s, func(tx store.Tx) error {
 		seq, hash, err := tx.AuditHead(t.Context())
 		wantOK(t, "AuditHead", err)

@@ -159,7 +159,7 @@ func testViewReadOnly(t *testing.T, s store.Store) {
 		wantKind(t, "Account", err, fault.NotFound)
 		evs, err := tx.Events(t.Context(), store.EventQuery{})
 		wantOK(t, "Events", err)
-		wantEqual(t, "events", seqs(evs), []int64{1})
+		wantEqual(t, "events", Seqs(evs), []int64{1})
 		seq, _, err := tx.AuditHead(t.Context())
 		wantOK(t, "AuditHead", err)
 		wantEqual(t, "head", seq, int64(0))
