@@ -295,52 +295,106 @@ func (s *Service) existing(ctx context.Context, tx store.Tx, op string, sec *Sec
 
 // relabel attaches labels to ver (inserting it when isNew) and stores the
 // labels of every version whose labels moved (only the labels: vs may come
-// without sealed values). Labels are first removed and then added, so no
-// label is ever on two versions, even in between.
+// without sealed values). No label is ever on two versions, even in
+// between (writeLabels).
 func (s *Service) relabel(ctx context.Context, tx store.Tx, vs []*Version, ver *Version, labels []string, isNew bool) error {
-	before := make(map[*Version][]string, len(vs))
+	stored := make(map[*Version][]string, len(vs)+1)
 	for _, v := range vs {
-		before[v] = slices.Clone(v.Stages)
+		stored[v] = slices.Clone(v.Stages)
 	}
 	targetBefore := slices.Clone(ver.Stages)
 	changed := attach(vs, ver, labels)
 	if n := labelCount(vs, ver); n > maxLabels {
 		return fault.E("secrets.relabel", fault.Limit, fmt.Sprintf("a secret carries at most %d stage labels across its versions; this would make %d", maxLabels, n))
 	}
-	removing := changed
+	pending := slices.Clone(changed)
 	if !isNew {
-		before[ver] = targetBefore
-		removing = append(slices.Clone(changed), ver) // the target may lose labels too (previous, in a swap)
+		stored[ver] = targetBefore
+		pending = append(pending, ver) // the target may lose labels too (previous, in a swap)
 	}
-	// written holds what the first pass stored for each version, so the
-	// second pass skips a version whose labels are already final (one that
-	// only lost labels, the usual case of AWSPREVIOUS moving on).
-	written := make(map[*Version][]string, len(removing))
-	for _, v := range removing {
-		kept := intersect(before[v], v.Stages)
-		if len(kept) == len(before[v]) {
-			continue // loses no label: nothing to remove
-		}
-		if err := tx.SetStages(ctx, v.SecretID, v.ID, kept); err != nil {
-			return fmt.Errorf("update version %s: %w", v.ID, err)
-		}
-		written[v] = kept
-	}
-	for _, v := range changed {
-		if w, ok := written[v]; ok && slices.Equal(w, v.Stages) {
-			continue
-		}
-		if err := tx.SetStages(ctx, v.SecretID, v.ID, v.Stages); err != nil {
-			return fmt.Errorf("update version %s: %w", v.ID, err)
-		}
+	if err := writeLabels(ctx, tx, stored, pending); err != nil {
+		return err
 	}
 	if isNew {
-		return tx.InsertVersion(ctx, ver)
+		return tx.InsertVersion(ctx, ver) // every label it takes is free by now
 	}
-	if slices.Equal(targetBefore, ver.Stages) {
+	return nil
+}
+
+// writeLabels stores the final labels (v.Stages) of the versions in
+// pending, whose stored labels stored holds, with one write a version
+// where it can. A version is written once no other version still stores a
+// label it gains: a put writes the old previous version (it loses its
+// label), then the old current one (it becomes previous). Versions that
+// wait on one another (two swapping labels) first drop the labels they
+// lose, and then take the new ones.
+func writeLabels(ctx context.Context, tx store.Tx, stored map[*Version][]string, pending []*Version) error {
+	set := func(v *Version, labels []string) error {
+		if err := tx.SetStages(ctx, v.SecretID, v.ID, labels); err != nil {
+			return fmt.Errorf("update version %s: %w", v.ID, err)
+		}
+		stored[v] = labels
 		return nil
 	}
-	return tx.SetStages(ctx, ver.SecretID, ver.ID, ver.Stages)
+	// taken reports whether a version other than v stores a label v gains.
+	taken := func(v *Version) bool {
+		for _, l := range v.Stages {
+			if slices.Contains(stored[v], l) {
+				continue
+			}
+			for o, ls := range stored {
+				if o != v && slices.Contains(ls, l) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	dropped := false
+	for len(pending) > 0 {
+		var waiting []*Version
+		for _, v := range pending {
+			switch {
+			case sameLabels(stored[v], v.Stages):
+			case taken(v):
+				waiting = append(waiting, v)
+			default:
+				if err := set(v, slices.Clone(v.Stages)); err != nil {
+					return err
+				}
+			}
+		}
+		if len(waiting) == len(pending) {
+			if dropped { // cannot happen: attach took every label it moves off its holder
+				return fault.E("secrets.relabel", fault.Internal, "stage labels could not be placed")
+			}
+			for _, v := range waiting {
+				if kept := intersect(stored[v], v.Stages); len(kept) < len(stored[v]) {
+					if err := set(v, kept); err != nil {
+						return err
+					}
+				}
+			}
+			dropped = true
+		} else {
+			dropped = false
+		}
+		pending = waiting
+	}
+	return nil
+}
+
+// sameLabels reports whether a and b hold the same labels, in any order.
+func sameLabels(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, l := range a {
+		if !slices.Contains(b, l) {
+			return false
+		}
+	}
+	return true
 }
 
 // maxLabels bounds the stage labels of one secret, across its versions (AWS's quota).

@@ -164,3 +164,19 @@ func TestPrefixPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionListPlan checks that a secret's version list, which every put
+// and version delete reads, is a walk of the covering index versions_list
+// with no sort and no look-up in the table, and that the full list (with
+// the sealed values) walks the same index in order.
+func TestVersionListPlan(t *testing.T) {
+	db := openTest(t)
+	plan := queryPlan(t, db, versionsQuery(versionListCols), []any{"s1"})
+	if !strings.Contains(plan, "USING COVERING INDEX versions_list (secret_id=?)") || strings.Contains(plan, "TEMP B-TREE") {
+		t.Errorf("VersionList plan %q: want a covering walk of versions_list", plan)
+	}
+	plan = queryPlan(t, db, versionsQuery(versionCols), []any{"s1"})
+	if !strings.Contains(plan, "USING INDEX versions_list (secret_id=?)") || strings.Contains(plan, "TEMP B-TREE") {
+		t.Errorf("Versions plan %q: want an ordered walk of versions_list", plan)
+	}
+}

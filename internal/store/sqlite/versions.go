@@ -160,34 +160,49 @@ func (t *tx) versionsWith(ctx context.Context, op, cols, secretID string) ([]*st
 
 // SetStages replaces a version's stage labels. It returns NotFound when the
 // version does not exist, Exists when a label sits on another version.
+// Clearing a version's labels is one statement; setting them is a delete
+// and an insert a label, whose foreign key to the version finds a missing
+// version.
 func (t *tx) SetStages(ctx context.Context, secretID, versionID string, stages []string) error {
 	const op = "sqlite.SetStages"
 	t.touch(secretID)
+	const clear = `DELETE FROM version_stages WHERE secret_id = ? AND version_id = ?`
+	if len(stages) == 0 {
+		n, err := affected(t.tx.ExecContext(ctx, clear, secretID, versionID))
+		if err == nil && n == 0 {
+			// No label was there: the version may be missing.
+			var one int
+			err = t.tx.QueryRowContext(ctx, `SELECT 1 FROM versions WHERE secret_id = ? AND version_id = ?`,
+				secretID, versionID).Scan(&one)
+		}
+		return dbError(op, err, "version")
+	}
 	var stageErr error
 	err := t.atomic(ctx, func() error {
-		var one int
-		err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM versions WHERE secret_id = ? AND version_id = ?`,
-			secretID, versionID).Scan(&one)
-		if err != nil {
-			return err
-		}
-		_, err = t.tx.ExecContext(ctx,
-			`DELETE FROM version_stages WHERE secret_id = ? AND version_id = ?`, secretID, versionID)
-		if err != nil {
+		if _, err := t.tx.ExecContext(ctx, clear, secretID, versionID); err != nil {
 			return err
 		}
 		stageErr = t.insertStages(ctx, secretID, versionID, stages)
 		return stageErr
 	})
-	if stageErr != nil && isUnique(stageErr) {
+	switch {
+	case stageErr != nil && isForeignKey(stageErr):
+		return fault.Wrap(op, fault.NotFound, "version not found", err)
+	case stageErr != nil && isUnique(stageErr):
 		return errStageTaken(op, err)
 	}
 	return dbError(op, err, "version")
 }
 
+// versionsQuery reads columns cols of one secret's versions (the argument),
+// in seq order. For versionListCols the index versions_list holds every
+// column (TestVersionListPlan).
+func versionsQuery(cols string) string {
+	return `SELECT ` + cols + ` FROM versions WHERE secret_id = ? ORDER BY seq, version_id`
+}
+
 func (t *tx) scanVersionsCols(ctx context.Context, cols, secretID string) ([]*store.Version, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+cols+` FROM versions
-		WHERE secret_id = ? ORDER BY seq, version_id`, secretID)
+	rows, err := t.tx.QueryContext(ctx, versionsQuery(cols), secretID)
 	if err != nil {
 		return nil, err
 	}
