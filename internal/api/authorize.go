@@ -99,7 +99,7 @@ func (g *Gate) authzRequest(ctx context.Context, c *Call, action, secretName str
 	switch {
 	case c.OperationLevel && action == c.Action:
 	case secretName != "" && (c.Family == FamilySSM || c.Family == FamilySecretsManager):
-		names, sec, err := g.secretNames(ctx, c, secretName)
+		names, sec, fresh, err := g.secretNames(ctx, c, secretName)
 		if err != nil {
 			return r, "", err
 		}
@@ -108,7 +108,7 @@ func (g *Gate) authzRequest(ctx context.Context, c *Call, action, secretName str
 		if c.Family == FamilySecretsManager {
 			shown = names[1]
 		}
-		if sec != nil && action == c.Action && secretName == c.SecretName {
+		if sec != nil && fresh && action == c.Action && secretName == c.SecretName {
 			c.loaded = sec // the core's reads of this secret reuse it
 		}
 		if sec != nil {
@@ -128,15 +128,17 @@ func (g *Gate) authzRequest(ctx context.Context, c *Call, action, secretName str
 }
 
 // secretNames returns a secret's names in both spellings and the secret,
-// nil when it does not exist.
-func (g *Gate) secretNames(ctx context.Context, c *Call, name string) ([]string, *secrets.Secret, error) {
+// nil when it does not exist. fresh is false when the secret came from the
+// authorization cache (secrets.Service.Authz): good for authorization, but
+// not for the core to reuse.
+func (g *Gate) secretNames(ctx context.Context, c *Call, name string) (names []string, sec *secrets.Secret, fresh bool, err error) {
 	sc := c.Scope()
-	sec, err := g.Secrets.Meta(ctx, sc, name)
+	sec, fresh, err = g.Secrets.Authz(ctx, sc, name)
 	switch {
 	case fault.Is(err, fault.NotFound), fault.Is(err, fault.Invalid):
 		sec = nil
 	case err != nil:
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	plain := secrets.Unpin(name)
 	creator, suffix := c.Principal.ID, "??????"
@@ -150,7 +152,7 @@ func (g *Gate) secretNames(ctx context.Context, c *Call, name string) ([]string,
 	return []string{
 		"qcs::ssm:" + sc.Region + ":uin/" + sc.Account + ":secret/creatorUin/" + creator + "/" + plain,
 		"arn:aws:secretsmanager:" + sc.Region + ":" + sc.Account + ":secret:" + plain + "-" + suffix,
-	}, sec, nil
+	}, sec, fresh, nil
 }
 
 // ConditionContext holds the global condition keys of c: source IP,

@@ -38,6 +38,14 @@ type readCache struct {
 	secrets map[nameKey]*secretEntry
 	byID    map[string]nameKey
 	keys    map[keyRef]*store.Key
+
+	// authz keeps secrets for authorization alone (Service.Authz): an
+	// entry outlives changes to the secret's versions, labels and times,
+	// which authorization does not read, and goes with any other change
+	// (store.Changes.Authz). authzGen moves with those changes only.
+	authz     map[nameKey]*Secret
+	authzByID map[string]nameKey
+	authzGen  uint64
 }
 
 type nameKey struct{ account, region, name string }
@@ -54,7 +62,7 @@ func newReadCache(max int) *readCache {
 		max = DefaultReadCacheEntries
 	}
 	return &readCache{max: max, secrets: map[nameKey]*secretEntry{}, byID: map[string]nameKey{},
-		keys: map[keyRef]*store.Key{}}
+		keys: map[keyRef]*store.Key{}, authz: map[nameKey]*Secret{}, authzByID: map[string]nameKey{}}
 }
 
 // watch subscribes, at first use, to what the store's writes change, when
@@ -102,6 +110,57 @@ func (c *readCache) changed(ch store.Changes) {
 	if ch.Keys {
 		clear(c.keys)
 	}
+	if len(ch.Authz) > 0 {
+		c.authzGen++
+	}
+	for _, id := range ch.Authz {
+		if k, ok := c.authzByID[id]; ok {
+			delete(c.authz, k)
+			delete(c.authzByID, id)
+		}
+	}
+}
+
+// authzSecret returns a copy of the secret called name in sc kept for
+// authorization, if any.
+func (c *readCache) authzSecret(sc Scope, name string) (*Secret, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sec, ok := c.authz[nameKey{sc.Account, sc.Region, name}]
+	if !ok {
+		return nil, false
+	}
+	return cloneSecret(sec), true
+}
+
+// startAuthz returns the generation an authorization fill must still see.
+func (c *readCache) startAuthz() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.authzGen
+}
+
+// putAuthz keeps sec for authorization if no change that authorization
+// reads happened since generation gen.
+func (c *readCache) putAuthz(gen uint64, sec *Secret) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.authzGen != gen {
+		return
+	}
+	k := nameKey{sec.Account, sec.Region, sec.Name}
+	if old, ok := c.authz[k]; ok {
+		delete(c.authzByID, old.ID)
+	}
+	for k2, e := range c.authz { // make room, as evict does
+		if len(c.authz) < c.max {
+			break
+		}
+		delete(c.authz, k2)
+		delete(c.authzByID, e.ID)
+	}
+	c.authz[k] = cloneSecret(sec)
+	c.authzByID[sec.ID] = k
 }
 
 // start returns the generation a fill must still see to be kept.
@@ -265,4 +324,40 @@ func (s *Service) cachedSecret(ctx context.Context, op string, sc Scope, name st
 	}
 	c.putSecret(gen, sec)
 	return sec, nil
+}
+
+// Authz returns the named secret for authorization, which reads its
+// name, id, creator, tags and resource policy. Over a store that reports
+// its changes, the secret may come from a cache that a change to its
+// versions, stage labels or times leaves in place (store.Changes.Authz):
+// fresh is false then, and the secret's other fields (its update time,
+// its revision) may be older than the store's. Without the cache, or when
+// it was read now, fresh is true.
+func (s *Service) Authz(ctx context.Context, sc Scope, name string) (sec *Secret, fresh bool, err error) {
+	const op = "secrets.Authz"
+	c := s.readCache()
+	if c == nil {
+		sec, err := s.Meta(ctx, sc, name)
+		return sec, true, err
+	}
+	plain, pin, _ := strings.Cut(name, pinSep)
+	if sec, ok := c.secret(sc, plain); ok { // the read cache holds only current entries
+		if !strings.HasPrefix(sec.ID, pin) {
+			return nil, false, fault.E(op, fault.NotFound, "secret "+plain+" does not exist")
+		}
+		return sec, true, nil
+	}
+	if sec, ok := c.authzSecret(sc, plain); ok {
+		if !strings.HasPrefix(sec.ID, pin) {
+			return nil, false, fault.E(op, fault.NotFound, "secret "+plain+" does not exist")
+		}
+		return sec, false, nil
+	}
+	gen := c.startAuthz()
+	sec, err = s.cachedSecret(ctx, op, sc, name)
+	if err != nil {
+		return nil, false, err
+	}
+	c.putAuthz(gen, sec)
+	return sec, true, nil
 }

@@ -228,3 +228,65 @@ func TestListingTotalOutlivesPuts(t *testing.T) {
 	list("after a disable", true, 3)
 	list("then", false, 3)
 }
+
+// TestAuthzOutlivesPuts: what authorization reads of a secret stays cached
+// through puts and version changes, which do not change it, and is read
+// again after any change that may: tags, deletion, a new secret of the
+// same name.
+func TestAuthzOutlivesPuts(t *testing.T) {
+	ctx := context.Background()
+	s, st := newCountedService(t)
+	first := mustCreate(t, s, "authz", "one")
+	authz := func(what string) (*secrets.Secret, bool) {
+		t.Helper()
+		sec, fresh, err := s.Authz(ctx, sc, "authz")
+		if err != nil {
+			t.Fatalf("%s: Authz: %v", what, err)
+		}
+		return sec, fresh
+	}
+	if _, fresh := authz("first"); !fresh { // read now, and kept in both caches
+		t.Fatal("the first look came from a cache")
+	}
+	for i := range 3 {
+		if _, _, err := s.PutValue(ctx, sc, "authz", secrets.PutInput{VersionID: "p" + strconv.Itoa(i), Value: secrets.StringValue("v")}); err != nil {
+			t.Fatal(err)
+		}
+		before := st.views.Load()
+		sec, fresh := authz("between puts")
+		if n := st.views.Load() - before; n != 0 || fresh {
+			t.Fatalf("after put %d: %d read transactions, fresh %v; want the authorization cache", i, n, fresh)
+		}
+		if sec.ID != first.ID {
+			t.Fatalf("after put %d: id %s, want %s", i, sec.ID, first.ID)
+		}
+	}
+
+	if _, err := s.Tag(ctx, sc, "authz", []secrets.Tag{{Key: "team", Value: "red"}}); err != nil {
+		t.Fatal(err)
+	}
+	if sec, fresh := authz("after tagging"); !fresh || len(sec.Tags) != 1 || sec.Tags[0].Value != "red" {
+		t.Fatalf("after tagging: fresh %v, tags %v", fresh, sec.Tags)
+	}
+	if _, _, err := s.PutValue(ctx, sc, "authz", secrets.PutInput{VersionID: "p9", Value: secrets.StringValue("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if sec, _ := authz("a put after tagging"); len(sec.Tags) != 1 || sec.Tags[0].Value != "red" {
+		t.Fatalf("a put after tagging: tags %v", sec.Tags)
+	}
+
+	if _, err := s.Delete(ctx, sc, "authz", secrets.DeleteInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Authz(ctx, sc, "authz"); !fault.Is(err, fault.NotFound) {
+		t.Fatalf("after the delete: %v, want NotFound", err)
+	}
+	second := mustCreate(t, s, "authz", "again")
+	if sec, _ := authz("the new secret"); sec.ID != second.ID || sec.ID == first.ID {
+		t.Fatalf("the new secret: id %s, want %s", sec.ID, second.ID)
+	}
+	// A name pinned to the first secret's id finds nothing, cached or not.
+	if _, _, err := s.Authz(ctx, sc, secrets.Pin("authz", first.ID)); !fault.Is(err, fault.NotFound) {
+		t.Fatalf("pinned to the deleted secret: %v, want NotFound", err)
+	}
+}

@@ -230,6 +230,13 @@ type Changes struct {
 	// changed — what decides which secrets a listing filtered by status
 	// and type holds, and at which position in creation or name order.
 	Listed bool
+	// Authz: the ids among Secrets of secrets changed in more than their
+	// versions, stage labels and times — created, deleted, or changed in
+	// a field of their row, their tags or their replicas. What
+	// authorization reads of a secret (its name, creator, tags and
+	// resource policy) changes only with such a change, so a put leaves
+	// it cached (secrets.Service.Authz).
+	Authz []string
 }
 
 // ChangeNotifier is implemented by a store whose writes all go through this

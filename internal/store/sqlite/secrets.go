@@ -124,7 +124,7 @@ func (t *tx) UpdateSecret(ctx context.Context, s *store.Secret) error {
 // TouchSecret stores s.UpdatedAt and raises the revision (store.Tx).
 func (t *tx) TouchSecret(ctx context.Context, s *store.Secret) error {
 	const op = "sqlite.TouchSecret"
-	t.touch(s.ID)
+	t.touchVersions(s.ID)
 	n, err := affected(t.tx.ExecContext(ctx, `UPDATE secrets SET updated_at = ?, revision = revision + 1
 		WHERE id = ? AND revision = ?`, millis(s.UpdatedAt), s.ID, s.Revision))
 	return t.revised(ctx, op, s, n, err)
@@ -163,7 +163,7 @@ func (t *tx) updateSecretRow(ctx context.Context, s *store.Secret, replicas stri
 // secret does not exist; other failures are fault errors.
 func (t *tx) SetAccessed(ctx context.Context, id string, at time.Time) error {
 	const op = "sqlite.SetAccessed"
-	t.touch(id)
+	t.touchVersions(id)
 	if at.IsZero() {
 		// Nothing is earlier than the zero time; only check the secret exists.
 		var one int

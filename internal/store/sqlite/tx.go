@@ -22,13 +22,29 @@ type tx struct {
 type changes struct {
 	store.Changes
 	seen   map[string]bool
+	authz  map[string]bool
 	events bool // audit events were stored, for the indexer
 }
 
 func (c *changes) any() bool { return len(c.Secrets) > 0 || c.Keys || c.Listed }
 
-// touch notes that the secret with this id changed.
+// touch notes that the secret with this id changed, in more than its
+// versions (store.Changes.Authz).
 func (t *tx) touch(id string) {
+	t.touchVersions(id)
+	if t.ch == nil || t.ch.authz[id] {
+		return
+	}
+	if t.ch.authz == nil {
+		t.ch.authz = map[string]bool{}
+	}
+	t.ch.authz[id] = true
+	t.ch.Authz = append(t.ch.Authz, id)
+}
+
+// touchVersions notes that the secret with this id changed in its
+// versions, stage labels or times only.
+func (t *tx) touchVersions(id string) {
 	if t.ch == nil || t.ch.seen[id] {
 		return
 	}

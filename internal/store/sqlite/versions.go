@@ -37,7 +37,7 @@ func errStageTaken(op string, err error) error {
 // secret, or when one of v's stages sits on another version.
 func (t *tx) InsertVersion(ctx context.Context, v *store.Version) error {
 	const op = "sqlite.InsertVersion"
-	t.touch(v.SecretID)
+	t.touchVersions(v.SecretID)
 	seq := v.Seq
 	var stageErr error
 	err := t.atomic(ctx, func() error {
@@ -165,7 +165,7 @@ func (t *tx) versionsWith(ctx context.Context, op, cols, secretID string) ([]*st
 // version.
 func (t *tx) SetStages(ctx context.Context, secretID, versionID string, stages []string) error {
 	const op = "sqlite.SetStages"
-	t.touch(secretID)
+	t.touchVersions(secretID)
 	const clear = `DELETE FROM version_stages WHERE secret_id = ? AND version_id = ?`
 	if len(stages) == 0 {
 		n, err := affected(t.tx.ExecContext(ctx, clear, secretID, versionID))
@@ -244,7 +244,7 @@ func (t *tx) stages(ctx context.Context, where string, args ...any) (map[string]
 // to move a label, first update the version that loses it.
 func (t *tx) UpdateVersion(ctx context.Context, v *store.Version) error {
 	const op = "sqlite.UpdateVersion"
-	t.touch(v.SecretID)
+	t.touchVersions(v.SecretID)
 	var n int64
 	var stageErr error
 	err := t.atomic(ctx, func() error {
@@ -278,7 +278,7 @@ func (t *tx) UpdateVersion(ctx context.Context, v *store.Version) error {
 // no such version.
 func (t *tx) DeleteVersion(ctx context.Context, secretID, versionID string) error {
 	const op = "sqlite.DeleteVersion"
-	t.touch(secretID)
+	t.touchVersions(secretID)
 	n, err := affected(t.tx.ExecContext(ctx,
 		`DELETE FROM versions WHERE secret_id = ? AND version_id = ?`, secretID, versionID))
 	if err != nil {
@@ -339,7 +339,7 @@ func (t *tx) CountVersionsByKey(ctx context.Context, keyID string, belowVersion 
 // still fromKeyVersion.
 func (t *tx) RewrapVersion(ctx context.Context, v *store.Version, fromKeyVersion int) error {
 	const op = "sqlite.RewrapVersion"
-	t.touch(v.SecretID)
+	t.touchVersions(v.SecretID)
 	n, err := affected(t.tx.ExecContext(ctx, `UPDATE versions SET wrapped_key = ?, key_version = ?
 		WHERE secret_id = ? AND version_id = ? AND key_version = ?`,
 		blob(v.WrappedKey), v.KeyVersion, v.SecretID, v.ID, fromKeyVersion))
