@@ -31,28 +31,30 @@ func (c *changes) any() bool { return len(c.Secrets) > 0 || c.Keys || c.Listed }
 // touch notes that the secret with this id changed, in more than its
 // versions (store.Changes.Authz).
 func (t *tx) touch(id string) {
-	t.touchVersions(id)
-	if t.ch == nil || t.ch.authz[id] {
-		return
+	if t.ch != nil {
+		noteOnce(&t.ch.seen, &t.ch.Secrets, id)
+		noteOnce(&t.ch.authz, &t.ch.Authz, id)
 	}
-	if t.ch.authz == nil {
-		t.ch.authz = map[string]bool{}
-	}
-	t.ch.authz[id] = true
-	t.ch.Authz = append(t.ch.Authz, id)
 }
 
 // touchVersions notes that the secret with this id changed in its
 // versions, stage labels or times only.
 func (t *tx) touchVersions(id string) {
-	if t.ch == nil || t.ch.seen[id] {
+	if t.ch != nil {
+		noteOnce(&t.ch.seen, &t.ch.Secrets, id)
+	}
+}
+
+// noteOnce appends id to list the first time seen meets it.
+func noteOnce(seen *map[string]bool, list *[]string, id string) {
+	if (*seen)[id] {
 		return
 	}
-	if t.ch.seen == nil {
-		t.ch.seen = map[string]bool{}
+	if *seen == nil {
+		*seen = map[string]bool{}
 	}
-	t.ch.seen[id] = true
-	t.ch.Secrets = append(t.ch.Secrets, id)
+	(*seen)[id] = true
+	*list = append(*list, id)
 }
 
 // touchListed notes that what listings hold changed (store.Changes.Listed).
