@@ -166,9 +166,9 @@ func (t *tx) versionsWith(ctx context.Context, op, cols, secretID string) ([]*st
 func (t *tx) SetStages(ctx context.Context, secretID, versionID string, stages []string) error {
 	const op = "sqlite.SetStages"
 	t.touchVersions(secretID)
-	const clear = `DELETE FROM version_stages WHERE secret_id = ? AND version_id = ?`
+	const clearStages = `DELETE FROM version_stages WHERE secret_id = ? AND version_id = ?`
 	if len(stages) == 0 {
-		n, err := affected(t.tx.ExecContext(ctx, clear, secretID, versionID))
+		n, err := affected(t.tx.ExecContext(ctx, clearStages, secretID, versionID))
 		if err == nil && n == 0 {
 			// No label was there: the version may be missing.
 			var one int
@@ -179,7 +179,7 @@ func (t *tx) SetStages(ctx context.Context, secretID, versionID string, stages [
 	}
 	var stageErr error
 	err := t.atomic(ctx, func() error {
-		if _, err := t.tx.ExecContext(ctx, clear, secretID, versionID); err != nil {
+		if _, err := t.tx.ExecContext(ctx, clearStages, secretID, versionID); err != nil {
 			return err
 		}
 		stageErr = t.insertStages(ctx, secretID, versionID, stages)
