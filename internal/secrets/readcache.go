@@ -35,17 +35,15 @@ type readCache struct {
 
 	mu      sync.Mutex
 	gen     uint64
-	secrets map[nameKey]*secretEntry
-	byID    map[string]nameKey
+	secrets named[*secretEntry]
 	keys    map[keyRef]*store.Key
 
 	// authz keeps secrets for authorization alone (Service.Authz): an
 	// entry outlives changes to the secret's versions, labels and times,
 	// which authorization does not read, and goes with any other change
 	// (store.Changes.Authz). authzGen moves with those changes only.
-	authz     map[nameKey]*Secret
-	authzByID map[string]nameKey
-	authzGen  uint64
+	authz    named[*Secret]
+	authzGen uint64
 }
 
 type nameKey struct{ account, region, name string }
@@ -61,8 +59,57 @@ func newReadCache(max int) *readCache {
 	if max <= 0 {
 		max = DefaultReadCacheEntries
 	}
-	return &readCache{max: max, secrets: map[nameKey]*secretEntry{}, byID: map[string]nameKey{},
-		keys: map[keyRef]*store.Key{}, authz: map[nameKey]*Secret{}, authzByID: map[string]nameKey{}}
+	return &readCache{max: max, secrets: newNamed[*secretEntry](max), keys: map[keyRef]*store.Key{},
+		authz: newNamed[*Secret](max)}
+}
+
+// named holds up to max values by secret name, each found by its secret's
+// id too, so that a change reported by id drops it.
+type named[V any] struct {
+	max  int
+	m    map[nameKey]namedEntry[V]
+	byID map[string]nameKey
+}
+
+type namedEntry[V any] struct {
+	id string
+	v  V
+}
+
+func newNamed[V any](max int) named[V] {
+	return named[V]{max: max, m: map[nameKey]namedEntry[V]{}, byID: map[string]nameKey{}}
+}
+
+func (n *named[V]) get(k nameKey) (V, bool) {
+	e, ok := n.m[k]
+	return e.v, ok
+}
+
+// put keeps v for the secret with id under k, in place of what k held.
+// When full, an arbitrary entry goes (Go's map order is random enough that
+// hot secrets come back at once and cold ones stay out).
+func (n *named[V]) put(k nameKey, id string, v V) {
+	if old, ok := n.m[k]; ok {
+		delete(n.byID, old.id)
+		delete(n.m, k)
+	}
+	for k2, e := range n.m {
+		if len(n.m) < n.max {
+			break
+		}
+		delete(n.m, k2)
+		delete(n.byID, e.id)
+	}
+	n.m[k] = namedEntry[V]{id: id, v: v}
+	n.byID[id] = k
+}
+
+// drop removes the value of the secret with id, if any.
+func (n *named[V]) drop(id string) {
+	if k, ok := n.byID[id]; ok {
+		delete(n.m, k)
+		delete(n.byID, id)
+	}
 }
 
 // watch subscribes, at first use, to what the store's writes change, when
@@ -102,10 +149,7 @@ func (c *readCache) changed(ch store.Changes) {
 	defer c.mu.Unlock()
 	c.gen++
 	for _, id := range ch.Secrets {
-		if k, ok := c.byID[id]; ok {
-			delete(c.secrets, k)
-			delete(c.byID, id)
-		}
+		c.secrets.drop(id)
 	}
 	if ch.Keys {
 		clear(c.keys)
@@ -114,10 +158,7 @@ func (c *readCache) changed(ch store.Changes) {
 		c.authzGen++
 	}
 	for _, id := range ch.Authz {
-		if k, ok := c.authzByID[id]; ok {
-			delete(c.authz, k)
-			delete(c.authzByID, id)
-		}
+		c.authz.drop(id)
 	}
 }
 
@@ -126,7 +167,7 @@ func (c *readCache) changed(ch store.Changes) {
 func (c *readCache) authzSecret(sc Scope, name string) (*Secret, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sec, ok := c.authz[nameKey{sc.Account, sc.Region, name}]
+	sec, ok := c.authz.get(nameKey{sc.Account, sc.Region, name})
 	if !ok {
 		return nil, false
 	}
@@ -148,19 +189,7 @@ func (c *readCache) putAuthz(gen uint64, sec *Secret) {
 	if c.authzGen != gen {
 		return
 	}
-	k := nameKey{sec.Account, sec.Region, sec.Name}
-	if old, ok := c.authz[k]; ok {
-		delete(c.authzByID, old.ID)
-	}
-	for k2, e := range c.authz { // make room, as evict does
-		if len(c.authz) < c.max {
-			break
-		}
-		delete(c.authz, k2)
-		delete(c.authzByID, e.ID)
-	}
-	c.authz[k] = cloneSecret(sec)
-	c.authzByID[sec.ID] = k
+	c.authz.put(nameKey{sec.Account, sec.Region, sec.Name}, sec.ID, cloneSecret(sec))
 }
 
 // start returns the generation a fill must still see to be kept.
@@ -180,7 +209,7 @@ func (c *readCache) secret(sc Scope, name string) (*Secret, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.secrets[nameKey{sc.Account, sc.Region, name}]
+	e, ok := c.secrets.get(nameKey{sc.Account, sc.Region, name})
 	if !ok {
 		return nil, false
 	}
@@ -194,7 +223,7 @@ func (c *readCache) version(sc Scope, name, id string, sel Selector) (*Version, 
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.secrets[nameKey{sc.Account, sc.Region, name}]
+	e, ok := c.secrets.get(nameKey{sc.Account, sc.Region, name})
 	if !ok || e.sec.ID != id {
 		return nil, false
 	}
@@ -236,15 +265,10 @@ func (c *readCache) putSecret(gen uint64, sec *Secret) {
 
 func (c *readCache) keepSecret(sec *Secret) {
 	k := nameKey{sec.Account, sec.Region, sec.Name}
-	if e, ok := c.secrets[k]; ok && e.sec.ID == sec.ID && e.sec.Revision == sec.Revision {
+	if e, ok := c.secrets.get(k); ok && e.sec.ID == sec.ID && e.sec.Revision == sec.Revision {
 		return // keep its versions
 	}
-	if old, ok := c.secrets[k]; ok {
-		delete(c.byID, old.sec.ID)
-	}
-	c.evict()
-	c.secrets[k] = &secretEntry{sec: cloneSecret(sec)}
-	c.byID[sec.ID] = k
+	c.secrets.put(k, sec.ID, &secretEntry{sec: cloneSecret(sec)})
 }
 
 // putVersion keeps the version sel picked of sec, read since generation gen.
@@ -253,7 +277,7 @@ func (c *readCache) putVersion(gen uint64, sec *Secret, sel Selector, v *Version
 }
 
 func (c *readCache) keepVersion(sec *Secret, sel Selector, v *Version) {
-	e, ok := c.secrets[nameKey{sec.Account, sec.Region, sec.Name}]
+	e, ok := c.secrets.get(nameKey{sec.Account, sec.Region, sec.Name})
 	if !ok || e.sec.ID != sec.ID {
 		return
 	}
@@ -276,18 +300,6 @@ func (c *readCache) putKey(gen uint64, k *store.Key) {
 	})
 }
 
-// evict makes room for one secret: an arbitrary entry goes (Go's map order
-// is random enough that hot secrets come back at once and cold ones stay out).
-func (c *readCache) evict() {
-	for k, e := range c.secrets {
-		if len(c.secrets) < c.max {
-			return
-		}
-		delete(c.secrets, k)
-		delete(c.byID, e.sec.ID)
-	}
-}
-
 func cloneSecret(s *Secret) *Secret {
 	c := *s
 	c.Tags = slices.Clone(s.Tags)
@@ -307,11 +319,24 @@ func (s *Service) cachedSecret(ctx context.Context, op string, sc Scope, name st
 	c := s.readCache()
 	plain, pin, _ := strings.Cut(name, pinSep)
 	if sec, ok := c.secret(sc, plain); ok {
-		if !strings.HasPrefix(sec.ID, pin) {
-			return nil, fault.E(op, fault.NotFound, "secret "+plain+" does not exist")
-		}
-		return sec, nil
+		return pinned(op, sec, plain, pin)
 	}
+	return s.readSecret(ctx, op, sc, name)
+}
+
+// pinned returns sec, a secret called plain, unless pin (secrets.Pin) names
+// another secret of that name.
+func pinned(op string, sec *Secret, plain, pin string) (*Secret, error) {
+	if !strings.HasPrefix(sec.ID, pin) {
+		return nil, fault.E(op, fault.NotFound, "secret "+plain+" does not exist")
+	}
+	return sec, nil
+}
+
+// readSecret reads the secret called name in sc in a read transaction and
+// keeps it in the read cache.
+func (s *Service) readSecret(ctx context.Context, op string, sc Scope, name string) (*Secret, error) {
+	c := s.readCache()
 	gen := c.start()
 	var sec *Secret
 	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
@@ -342,20 +367,15 @@ func (s *Service) Authz(ctx context.Context, sc Scope, name string) (sec *Secret
 	}
 	plain, pin, _ := strings.Cut(name, pinSep)
 	if sec, ok := c.secret(sc, plain); ok { // the read cache holds only current entries
-		if !strings.HasPrefix(sec.ID, pin) {
-			return nil, false, fault.E(op, fault.NotFound, "secret "+plain+" does not exist")
-		}
-		return sec, true, nil
+		sec, err := pinned(op, sec, plain, pin)
+		return sec, true, err
 	}
 	if sec, ok := c.authzSecret(sc, plain); ok {
-		if !strings.HasPrefix(sec.ID, pin) {
-			return nil, false, fault.E(op, fault.NotFound, "secret "+plain+" does not exist")
-		}
-		return sec, false, nil
+		sec, err := pinned(op, sec, plain, pin)
+		return sec, false, err
 	}
 	gen := c.startAuthz()
-	sec, err = s.cachedSecret(ctx, op, sc, name)
-	if err != nil {
+	if sec, err = s.readSecret(ctx, op, sc, name); err != nil {
 		return nil, false, err
 	}
 	c.putAuthz(gen, sec)
