@@ -196,6 +196,44 @@ func TestDeleteCurrentVersionPromotesNewest(t *testing.T) {
 	wantFault(t, s.DeleteVersion(ctx, sc, "app", "v3"), fault.NotFound, fault.NoSuchVersion)
 }
 
+// TestDeleteCurrentVersionPromotesNewestBySeq: the version that takes
+// current is the newest remaining one, whatever the order of the ids and
+// whatever labels it carries.
+func TestDeleteCurrentVersionPromotesNewestBySeq(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	sec, _, err := s.Create(ctx, sc, secrets.CreateInput{Name: "app", Value: ptr(secrets.StringValue("c1")), VersionID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []secrets.PutInput{
+		{VersionID: "b2", Value: secrets.StringValue("b2")},
+		{VersionID: "a3", Value: secrets.StringValue("a3"), Stages: []string{"AWSPENDING"}},
+	} {
+		if _, _, err := s.PutValue(ctx, sc, sec.Name, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteVersion(ctx, sc, "app", "b2"); err != nil {
+		t.Fatal(err)
+	}
+	if v := mustValue(t, s, "app", secrets.Selector{}); v != "a3" {
+		t.Fatalf("current after deleting b2 = %q, want a3, the newest remaining", v)
+	}
+	_, vs, err := s.Describe(ctx, sc, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, v := range vs {
+		got[v.ID] = v.Stages
+	}
+	want := map[string][]string{"a3": {"AWSPENDING", secrets.StageCurrent}, "c1": {secrets.StagePrevious}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("labels after deleting b2 = %v, want %v", got, want)
+	}
+}
+
 func TestLifecycle(t *testing.T) {
 	s, c := newService(t)
 	ctx := context.Background()

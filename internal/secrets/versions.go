@@ -244,19 +244,31 @@ func (s *Service) put(ctx context.Context, tx store.Tx, op string, sc Scope, nam
 	return sec, ver, s.touchVersions(ctx, tx, sec, now)
 }
 
-// roomFor returns the versions of sec after making room for one more:
-// pruning deprecated versions when asked, then refusing at the limit.
-// The versions come without their sealed values (store.VersionList).
+// roomFor returns the versions of sec that carry labels after making room
+// for one more: pruning deprecated versions when asked, then refusing at
+// the limit. Below the limit it reads only the labels and the count
+// (store.StageHolders: versions with ids and labels only); at the limit it
+// reads the version list (without sealed values) to choose what to prune.
 func (s *Service) roomFor(ctx context.Context, tx store.Tx, op string, sec *Secret, in PutInput, now time.Time) ([]*Version, error) {
-	vs, err := tx.VersionList(ctx, sec.ID)
+	holders, n, err := tx.StageHolders(ctx, sec.ID)
 	if err != nil {
-		return nil, fmt.Errorf("list versions: %w", err)
+		return nil, fmt.Errorf("read version labels: %w", err)
 	}
 	limit := in.MaxVersions
 	if limit == 0 {
 		limit = s.limits().MaxVersions
 	}
-	for i := 0; in.PruneDeprecated && len(vs) >= limit && i < len(vs); {
+	if n < limit {
+		return holders, nil
+	}
+	if !in.PruneDeprecated {
+		return nil, errVersionLimit(op, sec, n)
+	}
+	vs, err := tx.VersionList(ctx, sec.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list versions: %w", err)
+	}
+	for i := 0; len(vs) >= limit && i < len(vs); {
 		if v := vs[i]; len(v.Stages) == 0 && (in.PruneYoung || now.Sub(v.CreatedAt) >= 24*time.Hour) {
 			if err := tx.DeleteVersion(ctx, sec.ID, v.ID); err != nil {
 				return nil, fmt.Errorf("prune version %s: %w", v.ID, err)
@@ -267,9 +279,13 @@ func (s *Service) roomFor(ctx context.Context, tx store.Tx, op string, sec *Secr
 		i++
 	}
 	if len(vs) >= limit {
-		return nil, fault.E(op, fault.Limit, fmt.Sprintf("secret %s holds %d versions, the limit", sec.Name, len(vs)))
+		return nil, errVersionLimit(op, sec, len(vs))
 	}
 	return vs, nil
+}
+
+func errVersionLimit(op string, sec *Secret, n int) error {
+	return fault.E(op, fault.Limit, fmt.Sprintf("secret %s holds %d versions, the limit", sec.Name, n))
 }
 
 // existing answers a put whose version id or token is already used: the
@@ -510,21 +526,28 @@ func (s *Service) DeleteVersion(ctx context.Context, sc Scope, name, versionID s
 }
 
 func (s *Service) deleteVersion(ctx context.Context, tx store.Tx, op string, sec *Secret, versionID string, now time.Time) error {
-	vs, err := tx.VersionList(ctx, sec.ID)
+	vs, _, err := tx.StageHolders(ctx, sec.ID)
 	if err != nil {
-		return fmt.Errorf("list versions: %w", err)
+		return fmt.Errorf("read version labels: %w", err)
 	}
-	i := slices.IndexFunc(vs, func(v *Version) bool { return v.ID == versionID })
-	if i < 0 {
+	if h := holder(vs, StageCurrent); h != nil && h.ID == versionID {
+		// The newest remaining version takes current (afterDelete): that
+		// needs them all, in order.
+		if vs, err = tx.VersionList(ctx, sec.ID); err != nil {
+			return fmt.Errorf("list versions: %w", err)
+		}
+	}
+	if err := tx.DeleteVersion(ctx, sec.ID, versionID); fault.Is(err, fault.NotFound) {
 		return fault.E(op, fault.NotFound, "secret "+sec.Name+" has no version "+versionID).Because(fault.NoSuchVersion)
-	}
-	if err := tx.DeleteVersion(ctx, sec.ID, versionID); err != nil {
+	} else if err != nil {
 		return fmt.Errorf("delete version: %w", err)
 	}
 	audit.NoteVersion(ctx, versionID)
-	for _, v := range afterDelete(slices.Delete(slices.Clone(vs), i, i+1), vs[i]) {
-		if err := tx.SetStages(ctx, v.SecretID, v.ID, v.Stages); err != nil {
-			return fmt.Errorf("update version %s: %w", v.ID, err)
+	if i := slices.IndexFunc(vs, func(v *Version) bool { return v.ID == versionID }); i >= 0 {
+		for _, v := range afterDelete(slices.Delete(slices.Clone(vs), i, i+1), vs[i]) {
+			if err := tx.SetStages(ctx, v.SecretID, v.ID, v.Stages); err != nil {
+				return fmt.Errorf("update version %s: %w", v.ID, err)
+			}
 		}
 	}
 	return s.touchVersions(ctx, tx, sec, now)

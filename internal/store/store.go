@@ -110,6 +110,13 @@ type SecretTx interface {
 	// hand one of its versions to UpdateVersion, which would store it
 	// without its value: move labels with SetStages.
 	VersionList(ctx context.Context, secretID string) ([]*Version, error)
+	// StageHolders returns the versions of a secret that carry a stage
+	// label, each with only SecretID, ID and Stages (sorted) set, by
+	// version id, and how many versions the secret has in all: what a put
+	// and a version delete need to move labels and keep to the version
+	// limit, without reading the versions themselves. None and 0 when the
+	// secret has no versions or does not exist.
+	StageHolders(ctx context.Context, secretID string) (holders []*Version, total int, err error)
 	// SetStages replaces a version's stage labels and nothing else;
 	// NotFound when the version does not exist, Exists when a label is on
 	// another version of the secret (to move a label, first set the

@@ -138,6 +138,25 @@ func (t *tx) VersionList(ctx context.Context, secretID string) ([]*store.Version
 	return t.versionsWith(ctx, "postgres.VersionList", versionListSelect, secretID)
 }
 
+// StageHolders returns the versions carrying a stage label (ids and
+// labels only) and the secret's version count.
+func (t *tx) StageHolders(ctx context.Context, secretID string) ([]*store.Version, int, error) {
+	const op = "postgres.StageHolders"
+	out, err := queryAll(ctx, t, func(row pgx.Row) (*store.Version, error) {
+		v := &store.Version{SecretID: secretID}
+		return v, row.Scan(&v.ID, &v.Stages)
+	}, `SELECT version_id, array_agg(stage ORDER BY stage) FROM version_stages
+		WHERE secret_id = $1 GROUP BY version_id ORDER BY version_id`, secretID)
+	if err != nil {
+		return nil, 0, dbError(op, err, "version")
+	}
+	var total int
+	if err := t.conn.QueryRow(ctx, `SELECT count(*) FROM versions WHERE secret_id = $1`, secretID).Scan(&total); err != nil {
+		return nil, 0, dbError(op, err, "version")
+	}
+	return out, total, nil
+}
+
 // versionsWith reads a secret's versions with sel (versionSelect or
 // versionListSelect), by Seq.
 func (t *tx) versionsWith(ctx context.Context, op, sel, secretID string) ([]*store.Version, error) {

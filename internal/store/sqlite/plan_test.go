@@ -180,3 +180,22 @@ func TestVersionListPlan(t *testing.T) {
 		t.Errorf("Versions plan %q: want an ordered walk of versions_list", plan)
 	}
 }
+
+// TestStageHoldersPlan: a put's look at the labels reads the label index
+// in version order and counts the versions in the covering index, reading
+// no version row.
+func TestStageHoldersPlan(t *testing.T) {
+	db := openTest(t)
+	plan := queryPlan(t, db, stageHoldersQuery, []any{"s1"})
+	for _, want := range []string{
+		"SEARCH version_stages USING COVERING INDEX version_stages_version (secret_id=?)",
+		"SEARCH versions USING COVERING INDEX versions_list (secret_id=?)",
+	} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("StageHolders plan %q: want %q", plan, want)
+		}
+	}
+	if strings.Contains(plan, "SCAN") || strings.Contains(plan, "TEMP B-TREE") {
+		t.Errorf("StageHolders plan %q: want index walks, no scan or sort", plan)
+	}
+}

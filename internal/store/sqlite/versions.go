@@ -142,6 +142,49 @@ func (t *tx) VersionList(ctx context.Context, secretID string) ([]*store.Version
 	return t.versionsWith(ctx, "sqlite.VersionList", versionListCols, secretID)
 }
 
+// stageHoldersQuery reads a secret's labels, grouped by version, each row
+// with the secret's version count: one statement that reads the label
+// index alone where VersionList takes two and reads every version.
+const stageHoldersQuery = `SELECT version_id, stage, (SELECT count(*) FROM versions WHERE secret_id = ?1)
+	FROM version_stages WHERE secret_id = ?1 ORDER BY version_id, stage`
+
+// StageHolders returns the versions carrying a stage label (ids and
+// labels only) and the secret's version count.
+func (t *tx) StageHolders(ctx context.Context, secretID string) ([]*store.Version, int, error) {
+	const op = "sqlite.StageHolders"
+	out, total, err := t.stageHolders(ctx, secretID)
+	if err == nil && len(out) == 0 {
+		// No label, so no row to carry the count.
+		err = t.tx.QueryRowContext(ctx, `SELECT count(*) FROM versions WHERE secret_id = ?`, secretID).Scan(&total)
+	}
+	if err != nil {
+		return nil, 0, dbError(op, err, "version")
+	}
+	return out, total, nil
+}
+
+func (t *tx) stageHolders(ctx context.Context, secretID string) ([]*store.Version, int, error) {
+	rows, err := t.tx.QueryContext(ctx, stageHoldersQuery, secretID)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []*store.Version
+	var total int
+	for rows.Next() {
+		var id, stage string
+		if err := rows.Scan(&id, &stage, &total); err != nil {
+			return nil, 0, err
+		}
+		if n := len(out); n > 0 && out[n-1].ID == id {
+			out[n-1].Stages = append(out[n-1].Stages, stage)
+			continue
+		}
+		out = append(out, &store.Version{SecretID: secretID, ID: id, Stages: []string{stage}})
+	}
+	return out, total, rows.Err()
+}
+
 // versionsWith reads a secret's versions, columns cols, with their stages.
 func (t *tx) versionsWith(ctx context.Context, op, cols, secretID string) ([]*store.Version, error) {
 	out, err := t.scanVersionsCols(ctx, cols, secretID)

@@ -110,6 +110,9 @@ func testChanges(t *testing.T, s store.Store) {
 		if _, err := tx.VersionList(ctx, "ch-a"); err != nil {
 			return err
 		}
+		if _, _, err := tx.StageHolders(ctx, "ch-a"); err != nil {
+			return err
+		}
 		if _, err := tx.Key(ctx, acctA, regionX, "ch-key"); err != nil {
 			return err
 		}

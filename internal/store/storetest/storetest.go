@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Version/Update", testVersionUpdate},
 		{"Version/Delete", testVersionDelete},
 		{"Version/List", testVersionList},
+		{"Version/StageHolders", testStageHolders},
 		{"Version/SetStages", testSetStages},
 		{"Key/RoundTrip", testKeyRoundTrip},
 		{"Key/Exists", testKeyExists},

@@ -236,6 +236,42 @@ func testVersionList(t *testing.T, s store.Store) {
 	})
 }
 
+// testStageHolders: StageHolders names the versions VersionList shows
+// with labels, by version id, with those labels, and counts every version,
+// whether or not any carries a label.
+func testStageHolders(t *testing.T, s store.Store) {
+	insertSecrets(t, s, newSecret("s1", "one"), newSecret("s2", "two"), newSecret("s3", "three"))
+	insertVersions(t, s, newVersion("s1", "b", "AWSCURRENT"), newVersion("s1", "a", "beta", "AWSPENDING", "AWSPREVIOUS"),
+		newVersion("s1", "c"), newVersion("s1", "d"), newVersion("s2", "x", "AWSCURRENT"), newVersion("s3", "y"), newVersion("s3", "z"))
+	holders := func(id string) (map[string][]string, int) {
+		var vs []*store.Version
+		var n int
+		mustView(t, s, func(tx store.Tx) error {
+			var err error
+			vs, n, err = tx.StageHolders(t.Context(), id)
+			return err
+		})
+		got := map[string][]string{}
+		for i, v := range vs {
+			if i > 0 && vs[i-1].ID >= v.ID {
+				t.Errorf("StageHolders(%s): %s after %s, want them by version id", id, v.ID, vs[i-1].ID)
+			}
+			wantEqual(t, "holder's secret", v.SecretID, id)
+			got[v.ID] = v.Stages
+		}
+		return got, n
+	}
+	got, n := holders("s1")
+	wantEqual(t, "versions of s1", n, 4)
+	wantEqual(t, "holders in s1", got, map[string][]string{"a": {"AWSPENDING", "AWSPREVIOUS", "beta"}, "b": {"AWSCURRENT"}})
+	got, n = holders("s3")
+	wantEqual(t, "versions of s3, none labeled", n, 2)
+	wantEqual(t, "holders in s3", got, map[string][]string{})
+	got, n = holders("no-such-secret")
+	wantEqual(t, "versions of no secret", n, 0)
+	wantEqual(t, "holders in no secret", got, map[string][]string{})
+}
+
 // testSetStages: SetStages moves labels and changes nothing else of the
 // version; a label held by another version is Exists, a missing version
 // NotFound, and a refused call leaves the labels as they were.
