@@ -2,9 +2,6 @@ package audit
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 )
@@ -29,11 +26,27 @@ type Redactor struct {
 // replaced by "hmac-sha256:<hex>", so equal values can be correlated
 // without being revealed. A body that is not a JSON object is recorded as
 // its size only.
+//
+// Most bodies (names, ids, flags, base64 values) are read by a scanner of
+// their own that makes the same record without building maps and
+// interfaces (fastParams); any body it does not take whole goes the
+// reflective way, reflectParams.
 func (r *Redactor) Params(body []byte) string {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return ""
 	}
+	if out, ok := r.fastParams(body); ok {
+		if len(out) > MaxParams {
+			return `{"truncated":true}`
+		}
+		return string(out)
+	}
+	return r.reflectParams(body)
+}
+
+// reflectParams is Params by encoding/json: decode, redact, encode.
+func (r *Redactor) reflectParams(body []byte) string {
 	var v any
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
@@ -70,13 +83,9 @@ func (r *Redactor) walk(v any) any {
 
 // MAC returns the recordable stand-in for a secret value.
 func (r *Redactor) MAC(v any) string {
-	var b []byte
 	if s, ok := v.(string); ok {
-		b = []byte(s)
-	} else {
-		b, _ = json.Marshal(v)
+		return r.mac([]byte(s))
 	}
-	m := hmac.New(sha256.New, r.Key)
-	m.Write(b)
-	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
+	b, _ := json.Marshal(v)
+	return r.mac(b)
 }
