@@ -1,12 +1,13 @@
 package audit
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
 	"strings"
+
+	"github.com/coffer-secrets/coffer/internal/jsonscan"
 )
 
 // fastParams makes Params's record of body, a JSON object, without
@@ -20,13 +21,13 @@ import (
 // The record is what encoding/json makes of the decoded body: members
 // sorted by name at every level, no white space, numbers as written.
 func (r *Redactor) fastParams(body []byte) ([]byte, bool) {
-	p := paramScanner{r: r, in: body, out: make([]byte, 0, len(body)+16)}
-	p.space()
-	if p.pos >= len(body) || body[p.pos] != '{' || !p.value(0) {
+	p := paramScanner{Scanner: jsonscan.Scanner{In: body}, r: r, out: make([]byte, 0, len(body)+16)}
+	p.Space()
+	if !p.At('{') || !p.value(0) {
 		return nil, false
 	}
-	p.space()
-	if p.pos != len(p.in) {
+	p.Space()
+	if p.Pos != len(p.In) {
 		return nil, false
 	}
 	return p.out, true
@@ -36,9 +37,8 @@ func (r *Redactor) fastParams(body []byte) ([]byte, bool) {
 const maxFastDepth = 16
 
 type paramScanner struct {
+	jsonscan.Scanner
 	r   *Redactor
-	in  []byte
-	pos int
 	out []byte
 }
 
@@ -47,111 +47,59 @@ type member struct {
 	val  []byte // the member's record: "name":value
 }
 
-func (p *paramScanner) space() {
-	for p.pos < len(p.in) {
-		switch p.in[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
-	}
-}
-
-// value appends the record of the value at pos to out.
+// value appends the record of the value at Pos to out.
 func (p *paramScanner) value(depth int) bool {
-	p.space()
-	if p.pos >= len(p.in) || depth > maxFastDepth {
+	p.Space()
+	if p.Pos >= len(p.In) || depth > maxFastDepth {
 		return false
 	}
-	switch c := p.in[p.pos]; {
-	case c == '{':
+	switch {
+	case p.At('{'):
 		return p.object(depth)
-	case c == '[':
+	case p.At('['):
 		return p.array(depth)
-	case c == '"':
+	case p.At('"'):
 		s, ok := p.str()
 		if ok {
 			p.out = append(append(append(p.out, '"'), s...), '"')
 		}
 		return ok
-	case c == '-' || ('0' <= c && c <= '9'):
-		return p.number()
-	default:
-		for _, lit := range []string{"true", "false", "null"} {
-			if bytes.HasPrefix(p.in[p.pos:], []byte(lit)) {
-				p.pos += len(lit)
-				p.out = append(p.out, lit...)
-				return true
-			}
+	case p.StartsNumber():
+		start := p.Pos
+		if !p.Number() {
+			return false
 		}
-		return false
+		p.out = append(p.out, p.In[start:p.Pos]...)
+		return true
 	}
+	lit := p.Literal()
+	p.out = append(p.out, lit...)
+	return lit != nil
 }
 
-// str reads a string at pos and returns its bytes between the quotes,
+// str reads a string at Pos and returns its bytes between the quotes,
 // refusing any escape and any byte encoding/json would write otherwise.
 func (p *paramScanner) str() ([]byte, bool) {
-	p.pos++ // the opening quote
-	start := p.pos
-	for p.pos < len(p.in) {
-		switch c := p.in[p.pos]; {
+	p.Pos++ // the opening quote
+	start := p.Pos
+	for p.Pos < len(p.In) {
+		switch c := p.In[p.Pos]; {
 		case c == '"':
-			s := p.in[start:p.pos]
-			p.pos++
+			s := p.In[start:p.Pos]
+			p.Pos++
 			return s, true
 		case c < 0x20 || c >= 0x7f || c == '\\' || c == '<' || c == '>' || c == '&':
 			return nil, false
 		}
-		p.pos++
+		p.Pos++
 	}
 	return nil, false
 }
 
-// number copies a number at pos as written, after checking its syntax.
-func (p *paramScanner) number() bool {
-	start := p.pos
-	digits := func() int {
-		n := 0
-		for p.pos < len(p.in) && '0' <= p.in[p.pos] && p.in[p.pos] <= '9' {
-			p.pos++
-			n++
-		}
-		return n
-	}
-	if p.in[p.pos] == '-' {
-		p.pos++
-	}
-	if p.pos < len(p.in) && p.in[p.pos] == '0' {
-		p.pos++
-	} else if digits() == 0 {
-		return false
-	}
-	if p.pos < len(p.in) && p.in[p.pos] == '.' {
-		p.pos++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if p.pos < len(p.in) && (p.in[p.pos] == 'e' || p.in[p.pos] == 'E') {
-		p.pos++
-		if p.pos < len(p.in) && (p.in[p.pos] == '+' || p.in[p.pos] == '-') {
-			p.pos++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	p.out = append(p.out, p.in[start:p.pos]...)
-	return true
-}
-
 func (p *paramScanner) array(depth int) bool {
-	p.pos++
+	p.Pos++
 	p.out = append(p.out, '[')
-	p.space()
-	if p.pos < len(p.in) && p.in[p.pos] == ']' {
-		p.pos++
+	if p.Empty(']') {
 		p.out = append(p.out, ']')
 		return true
 	}
@@ -159,54 +107,46 @@ func (p *paramScanner) array(depth int) bool {
 		if !p.value(depth + 1) {
 			return false
 		}
-		p.space()
-		if p.pos >= len(p.in) {
+		end, ok := p.Next(']')
+		if !ok {
 			return false
 		}
-		switch p.in[p.pos] {
-		case ',':
-			p.pos++
-			p.out = append(p.out, ',')
-		case ']':
-			p.pos++
+		if end {
 			p.out = append(p.out, ']')
 			return true
-		default:
-			return false
 		}
+		p.out = append(p.out, ',')
 	}
 }
 
 func (p *paramScanner) object(depth int) bool {
-	p.pos++
-	p.space()
-	if p.pos < len(p.in) && p.in[p.pos] == '}' {
-		p.pos++
+	p.Pos++
+	if p.Empty('}') {
 		p.out = append(p.out, '{', '}')
 		return true
 	}
 	var members []member
 	for {
-		p.space()
-		if p.pos >= len(p.in) || p.in[p.pos] != '"' {
+		p.Space()
+		if !p.At('"') {
 			return false
 		}
 		name, ok := p.str()
 		if !ok {
 			return false
 		}
-		p.space()
-		if p.pos >= len(p.in) || p.in[p.pos] != ':' {
+		p.Space()
+		if !p.At(':') {
 			return false
 		}
-		p.pos++
+		p.Pos++
 		// The member's record goes to out for now, and is moved into
 		// place once the members are sorted.
 		mark := len(p.out)
 		p.out = append(append(append(p.out, '"'), name...), '"', ':')
 		if secretFields[strings.ToLower(string(name))] {
-			p.space()
-			if p.pos >= len(p.in) || p.in[p.pos] != '"' {
+			p.Space()
+			if !p.At('"') {
 				return false // a secret that is not a string: the reflective way
 			}
 			s, ok := p.str()
@@ -220,18 +160,13 @@ func (p *paramScanner) object(depth int) bool {
 		}
 		members = append(members, member{name: string(name), val: slices.Clone(p.out[mark:])})
 		p.out = p.out[:mark]
-		p.space()
-		if p.pos >= len(p.in) {
+		end, ok := p.Next('}')
+		if !ok {
 			return false
 		}
-		if p.in[p.pos] == '}' {
-			p.pos++
+		if end {
 			break
 		}
-		if p.in[p.pos] != ',' {
-			return false
-		}
-		p.pos++
 	}
 	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.name, b.name) })
 	p.out = append(p.out, '{')

@@ -74,6 +74,20 @@ func mustValue(t *testing.T, s *secrets.Service, name string, sel secrets.Select
 	return v.Text()
 }
 
+// mustLabels returns the stage labels of each version of the secret name.
+func mustLabels(t *testing.T, s *secrets.Service, name string) map[string][]string {
+	t.Helper()
+	_, vs, err := s.Describe(context.Background(), sc, name)
+	if err != nil {
+		t.Fatalf("describe %s: %v", name, err)
+	}
+	got := map[string][]string{}
+	for _, v := range vs {
+		got[v.ID] = v.Stages
+	}
+	return got
+}
+
 func wantFault(t *testing.T, err error, kind fault.Kind, reason fault.Reason) {
 	t.Helper()
 	if got := fault.KindOf(err); err == nil || got != kind || fault.ReasonOf(err) != reason {
@@ -101,14 +115,7 @@ func TestPutMovesStages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, vs, err := s.Describe(ctx, sc, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string][]string{}
-	for _, v := range vs {
-		got[v.ID] = v.Stages
-	}
+	got := mustLabels(t, s, "app")
 	want := map[string][]string{"v1": nil, "v2": {secrets.StagePrevious}, "v3": {secrets.StageCurrent}}
 	for id, w := range want {
 		if len(w) != len(got[id]) || !slices.Equal(w, got[id]) && len(w) > 0 {
@@ -121,7 +128,7 @@ func TestPutMovesStages(t *testing.T) {
 	if v := mustValue(t, s, "app", secrets.Selector{Stage: secrets.StagePrevious}); v != "2" {
 		t.Errorf("previous = %q, want 2", v)
 	}
-	_, _, _, err = s.GetValue(ctx, sc, "app", secrets.Selector{VersionID: "v1", Stage: secrets.StageCurrent})
+	_, _, _, err := s.GetValue(ctx, sc, "app", secrets.Selector{VersionID: "v1", Stage: secrets.StageCurrent})
 	wantFault(t, err, fault.Invalid, fault.StageMismatch)
 	_, _, _, err = s.GetValue(ctx, sc, "app", secrets.Selector{Stage: "nope"})
 	wantFault(t, err, fault.NotFound, fault.NoSuchStage)
@@ -220,14 +227,7 @@ func TestDeleteCurrentVersionPromotesNewestBySeq(t *testing.T) {
 	if v := mustValue(t, s, "app", secrets.Selector{}); v != "a3" {
 		t.Fatalf("current after deleting b2 = %q, want a3, the newest remaining", v)
 	}
-	_, vs, err := s.Describe(ctx, sc, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string][]string{}
-	for _, v := range vs {
-		got[v.ID] = v.Stages
-	}
+	got := mustLabels(t, s, "app")
 	want := map[string][]string{"a3": {"AWSPENDING", secrets.StageCurrent}, "c1": {secrets.StagePrevious}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("labels after deleting b2 = %v, want %v", got, want)

@@ -1,23 +1,25 @@
 package tc3
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 	"strconv"
+
+	"github.com/coffer-secrets/coffer/internal/jsonscan"
 )
 
 // scanFields is checkFields without encoding/json: it walks body, a JSON
 // object, byte by byte against the shape of t and returns checkFields's
 // answer, and true, for the bodies it can judge. It returns false, to
 // leave body to tokenFields, for a member name with an escape or a byte
-// outside ASCII (the names are compared decoded), nesting deeper than maxScanDepth, and anything
-// that is not JSON (the decoder reports it). What follows the object is
-// the decoder's to judge, as it is for tokenFields.
+// outside ASCII (the names are compared decoded), nesting deeper than
+// maxScanDepth, and anything that is not JSON (the decoder reports it).
+// What follows the object is the decoder's to judge, as it is for
+// tokenFields.
 func scanFields(body []byte, t reflect.Type) (error, bool) {
-	s := fieldScanner{in: body}
-	s.space()
-	if s.pos >= len(s.in) || s.in[s.pos] != '{' {
+	s := fieldScanner{jsonscan.Scanner{In: body}}
+	s.Space()
+	if !s.At('{') {
 		return nil, false
 	}
 	err := s.value(t, "", 0)
@@ -30,50 +32,29 @@ func scanFields(body []byte, t reflect.Type) (error, bool) {
 // maxScanDepth bounds the nesting scanFields walks.
 const maxScanDepth = 32
 
-type fieldScanner struct {
-	in  []byte
-	pos int
-}
+type fieldScanner struct{ jsonscan.Scanner }
 
-func (s *fieldScanner) space() {
-	for s.pos < len(s.in) {
-		switch s.in[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
-	}
-}
-
-// value walks the value at pos, of type t (any when nil).
+// value walks the value at Pos, of type t (any when nil).
 func (s *fieldScanner) value(t reflect.Type, path string, depth int) error {
-	s.space()
-	if s.pos >= len(s.in) || depth > maxScanDepth {
+	s.Space()
+	if s.Pos >= len(s.In) || depth > maxScanDepth {
 		return errSyntax
 	}
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	switch c := s.in[s.pos]; {
-	case c == '{':
+	switch {
+	case s.At('{'):
 		return s.object(t, path, depth)
-	case c == '[':
+	case s.At('['):
 		return s.array(t, path, depth)
-	case c == '"':
+	case s.At('"'):
 		_, _, ok := s.str()
 		return syntaxUnless(ok)
-	case c == '-' || ('0' <= c && c <= '9'):
-		return syntaxUnless(s.number())
-	default:
-		for _, lit := range []string{"true", "false", "null"} {
-			if bytes.HasPrefix(s.in[s.pos:], []byte(lit)) {
-				s.pos += len(lit)
-				return nil
-			}
-		}
-		return errSyntax
+	case s.StartsNumber():
+		return syntaxUnless(s.Number())
 	}
+	return syntaxUnless(s.Literal() != nil)
 }
 
 func syntaxUnless(ok bool) error {
@@ -83,107 +64,58 @@ func syntaxUnless(ok bool) error {
 	return errSyntax
 }
 
-// str reads the string at pos: its bytes between the quotes, whether it
+// str reads the string at Pos: its bytes between the quotes, whether it
 // holds an escape, and whether it is a JSON string at all.
 func (s *fieldScanner) str() (raw []byte, escaped, ok bool) {
-	s.pos++ // the opening quote
-	start := s.pos
-	for s.pos < len(s.in) {
-		c := s.in[s.pos]
+	s.Pos++ // the opening quote
+	start := s.Pos
+	for s.Pos < len(s.In) {
+		c := s.In[s.Pos]
 		switch {
 		case c == '"':
-			s.pos++
-			return s.in[start : s.pos-1], escaped, true
+			s.Pos++
+			return s.In[start : s.Pos-1], escaped, true
 		case c < 0x20:
 			return nil, false, false
 		case c == '\\':
 			escaped = true
-			s.pos++
-			if s.pos >= len(s.in) {
+			s.Pos++
+			if s.Pos >= len(s.In) {
 				return nil, false, false
 			}
-			switch s.in[s.pos] {
+			switch s.In[s.Pos] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				if s.pos+4 >= len(s.in) {
+				if s.Pos+4 >= len(s.In) {
 					return nil, false, false
 				}
-				if _, err := strconv.ParseUint(string(s.in[s.pos+1:s.pos+5]), 16, 16); err != nil {
+				if _, err := strconv.ParseUint(string(s.In[s.Pos+1:s.Pos+5]), 16, 16); err != nil {
 					return nil, false, false
 				}
-				s.pos += 4
+				s.Pos += 4
 			default:
 				return nil, false, false
 			}
 		}
-		s.pos++
+		s.Pos++
 	}
 	return nil, false, false
 }
 
-// number reads the number at pos and reports whether it is one.
-func (s *fieldScanner) number() bool {
-	digits := func() int {
-		n := 0
-		for s.pos < len(s.in) && '0' <= s.in[s.pos] && s.in[s.pos] <= '9' {
-			s.pos++
-			n++
-		}
-		return n
-	}
-	if s.in[s.pos] == '-' {
-		s.pos++
-	}
-	if s.pos < len(s.in) && s.in[s.pos] == '0' {
-		s.pos++
-	} else if digits() == 0 {
-		return false
-	}
-	if s.pos < len(s.in) && s.in[s.pos] == '.' {
-		s.pos++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if s.pos < len(s.in) && (s.in[s.pos] == 'e' || s.in[s.pos] == 'E') {
-		s.pos++
-		if s.pos < len(s.in) && (s.in[s.pos] == '+' || s.in[s.pos] == '-') {
-			s.pos++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // next reads the delimiter after a member or an element: true at the
-// closing one, false at a comma.
+// closing one.
 func (s *fieldScanner) next(closing byte) (bool, error) {
-	s.space()
-	if s.pos >= len(s.in) {
-		return false, errSyntax
-	}
-	switch s.in[s.pos] {
-	case ',':
-		s.pos++
-		return false, nil
-	case closing:
-		s.pos++
-		return true, nil
-	}
-	return false, errSyntax
+	end, ok := s.Next(closing)
+	return end, syntaxUnless(ok)
 }
 
 func (s *fieldScanner) array(t reflect.Type, path string, depth int) error {
-	s.pos++
+	s.Pos++
 	var elem reflect.Type
 	if t != nil && t.Kind() == reflect.Slice {
 		elem = t.Elem()
 	}
-	s.space()
-	if s.pos < len(s.in) && s.in[s.pos] == ']' {
-		s.pos++
+	if s.Empty(']') {
 		return nil
 	}
 	for i := 0; ; i++ {
@@ -197,21 +129,19 @@ func (s *fieldScanner) array(t reflect.Type, path string, depth int) error {
 }
 
 func (s *fieldScanner) object(t reflect.Type, path string, depth int) error {
-	s.pos++
+	s.Pos++
 	var fields map[string]reflect.Type
 	isStruct := t != nil && t.Kind() == reflect.Struct
 	if isStruct {
 		fields = fieldsOf(t)
 	}
-	s.space()
-	if s.pos < len(s.in) && s.in[s.pos] == '}' {
-		s.pos++
+	if s.Empty('}') {
 		return nil
 	}
 	var seen []string
 	for {
-		s.space()
-		if s.pos >= len(s.in) || s.in[s.pos] != '"' {
+		s.Space()
+		if !s.At('"') {
 			return errSyntax
 		}
 		raw, escaped, ok := s.str()
@@ -220,11 +150,11 @@ func (s *fieldScanner) object(t reflect.Type, path string, depth int) error {
 			// UTF-8), is compared decoded: tokenFields.
 			return errSyntax
 		}
-		s.space()
-		if s.pos >= len(s.in) || s.in[s.pos] != ':' {
+		s.Space()
+		if !s.At(':') {
 			return errSyntax
 		}
-		s.pos++
+		s.Pos++
 		key := string(raw)
 		for _, k := range seen {
 			if k == key {
