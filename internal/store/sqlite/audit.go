@@ -15,8 +15,12 @@ const eventCols = `seq, time, account, principal_id, principal_name, principal_k
 
 const eventColCount = 21
 
-// eventsPerInsert is how many events one INSERT of a batch stores.
-const eventsPerInsert = 16
+// eventChunks are the numbers of events one INSERT of a batch stores,
+// largest first: a batch goes in the fewest statements of these sizes
+// (greedily: at most five for fewer than 32 events), each size one cached
+// statement. The fixed cost of a statement in the driver is larger than
+// SQLite's cost of a row, so a batch of 8 events is one statement, not 8.
+var eventChunks = []int{16, 8, 4, 2, 1}
 
 // indexMark is the seq the audit indexer has indexed every event up to
 // (migrations/0011_audit_index.sql), as an SQL expression.
@@ -26,12 +30,22 @@ const indexMark = `(SELECT seq FROM audit_index_mark WHERE id = 1)`
 // last value, is at or below the index mark: one the indexer would not
 // reach. SQLite reads the mark once a statement, so the hot path pays no
 // round trip for it.
-var (
-	eventRow     = `(` + placeholders(eventColCount) + `, ? <= ` + indexMark + `)`
-	insertEvent  = `INSERT INTO audit_events (` + eventCols + `, indexed) VALUES ` + eventRow
-	insertEvents = `INSERT INTO audit_events (` + eventCols + `, indexed) VALUES ` +
-		strings.TrimSuffix(strings.Repeat(eventRow+", ", eventsPerInsert), ", ")
-)
+var eventRow = `(` + placeholders(eventColCount) + `, ? <= ` + indexMark + `)`
+
+// insertEvents returns the INSERT of n events.
+func insertEvents(n int) string {
+	return `INSERT INTO audit_events (` + eventCols + `, indexed) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(eventRow+", ", n), ", ")
+}
+
+// insertEventsSQL holds insertEvents(n) for each n of eventChunks.
+var insertEventsSQL = func() map[int]string {
+	m := make(map[int]string, len(eventChunks))
+	for _, n := range eventChunks {
+		m[n] = insertEvents(n)
+	}
+	return m
+}()
 
 // eventArgs appends the values of an insert's row for e: its columns, then
 // its seq again, for the indexed flag.
@@ -92,22 +106,17 @@ func (t *tx) InsertEvents(ctx context.Context, evs []*store.Event) error {
 		t.ch.events = true
 	}
 	err := t.atomic(ctx, func() error {
-		// Rows go eventsPerInsert to a statement (one cached statement
-		// for full chunks, one for the rest row by row): a statement per
-		// row cost more in the driver than in SQLite.
-		for len(evs) >= eventsPerInsert {
-			args := make([]any, 0, eventsPerInsert*(eventColCount+1))
-			for _, e := range evs[:eventsPerInsert] {
-				args = eventArgs(args, e)
-			}
-			if _, err := t.tx.ExecContext(ctx, insertEvents, args...); err != nil {
-				return err
-			}
-			evs = evs[eventsPerInsert:]
-		}
-		for _, e := range evs {
-			if _, err := t.tx.ExecContext(ctx, insertEvent, eventArgs(nil, e)...); err != nil {
-				return err
+		args := make([]any, 0, min(len(evs), eventChunks[0])*(eventColCount+1))
+		for _, n := range eventChunks {
+			for len(evs) >= n {
+				args = args[:0]
+				for _, e := range evs[:n] {
+					args = eventArgs(args, e)
+				}
+				if _, err := t.tx.ExecContext(ctx, insertEventsSQL[n], args...); err != nil {
+					return err
+				}
+				evs = evs[n:]
 			}
 		}
 		return nil

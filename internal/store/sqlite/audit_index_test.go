@@ -35,7 +35,7 @@ func TestEventsAcrossIndexMark(t *testing.T) {
 			switch rapid.IntRange(0, 9).Draw(rt, "step") {
 			case 0, 1, 2, 3, 4: // a batch of events
 				var evs []*store.Event
-				for range rapid.IntRange(1, 12).Draw(rt, "events") {
+				for range rapid.IntRange(1, 40).Draw(rt, "events") { // every chunk size of InsertEvents
 					var seq int64
 					if len(holes) > 0 && rapid.IntRange(0, 5).Draw(rt, "fill") == 0 {
 						seq, holes = holes[0], holes[1:]
