@@ -85,7 +85,7 @@ func FuzzDecode(f *testing.F) {
 			&nameRequest{}, &listSecretsRequest{}, &deleteVersionRequest{}, &updateDescriptionRequest{},
 		} {
 			// The scanner's answer, where it gives one, is the token walk's.
-			if err, ok := scanFields(body, reflect.TypeOf(req)); ok {
+			if judged, err := scanFields(body, reflect.TypeOf(req)); judged {
 				if want := tokenFields(body, reflect.TypeOf(req)); fmt.Sprint(err) != fmt.Sprint(want) {
 					t.Fatalf("%T: scanFields(%q) = %v, tokenFields = %v", req, body, err, want)
 				}
@@ -118,7 +118,7 @@ func TestScanFields(t *testing.T) {
 		{`{"SecretName" "a"}`, "-"},
 		{`[1]`, "-"},
 	} {
-		err, ok := scanFields([]byte(c.body), typ)
+		ok, err := scanFields([]byte(c.body), typ)
 		got := "-"
 		if ok {
 			got = ""

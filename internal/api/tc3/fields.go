@@ -18,7 +18,7 @@ import (
 // through encoding/json's tokens (tokenFields). FuzzDecode checks that both
 // ways give the same answer.
 func checkFields(body []byte, t reflect.Type) error {
-	if err, ok := scanFields(body, t); ok {
+	if judged, err := scanFields(body, t); judged {
 		return err
 	}
 	return tokenFields(body, t)

@@ -9,24 +9,23 @@ import (
 )
 
 // scanFields is checkFields without encoding/json: it walks body, a JSON
-// object, byte by byte against the shape of t and returns checkFields's
-// answer, and true, for the bodies it can judge. It returns false, to
+// object, byte by byte against the shape of t and returns true, and
+// checkFields's answer, for the bodies it can judge. It returns false, to
 // leave body to tokenFields, for a member name with an escape or a byte
 // outside ASCII (the names are compared decoded), nesting deeper than
 // maxScanDepth, and anything that is not JSON (the decoder reports it).
 // What follows the object is the decoder's to judge, as it is for
 // tokenFields.
-func scanFields(body []byte, t reflect.Type) (error, bool) {
+func scanFields(body []byte, t reflect.Type) (judged bool, err error) {
 	s := fieldScanner{jsonscan.Scanner{In: body}}
 	s.Space()
 	if !s.At('{') {
-		return nil, false
+		return false, nil
 	}
-	err := s.value(t, "", 0)
-	if err == errSyntax {
-		return nil, false
+	if err := s.value(t, "", 0); err != errSyntax {
+		return true, err
 	}
-	return err, true
+	return false, nil
 }
 
 // maxScanDepth bounds the nesting scanFields walks.
