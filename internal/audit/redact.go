@@ -22,10 +22,11 @@ type Redactor struct {
 	Key []byte // the deployment's HMAC key
 }
 
-// Params returns body (a JSON object) with every secret-carrying member
-// replaced by "hmac-sha256:<hex>", so equal values can be correlated
-// without being revealed. A body that is not a JSON object is recorded as
-// its size only.
+// Params returns body (JSON, an object as every API sends) with every
+// secret-carrying member replaced by "hmac-sha256:<hex>", so equal values
+// can be correlated without being revealed. A body that is not JSON is
+// recorded as {"unparsable":true}, one longer than MaxParams as
+// {"truncated":true}.
 //
 // Most bodies (names, ids, flags, base64 values) are read by a scanner of
 // their own that makes the same record without building maps and
@@ -36,31 +37,30 @@ func (r *Redactor) Params(body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
-	if out, ok := r.fastParams(body); ok {
-		if len(out) > MaxParams {
-			return `{"truncated":true}`
-		}
-		return string(out)
+	out, ok := r.fastParams(body)
+	if !ok {
+		out, ok = r.reflectParams(body)
 	}
-	return r.reflectParams(body)
+	switch {
+	case !ok:
+		return `{"unparsable":true}`
+	case len(out) > MaxParams:
+		return `{"truncated":true}`
+	}
+	return string(out)
 }
 
-// reflectParams is Params by encoding/json: decode, redact, encode.
-func (r *Redactor) reflectParams(body []byte) string {
+// reflectParams is Params's record by encoding/json: decode, redact,
+// encode. It returns false when body is not JSON.
+func (r *Redactor) reflectParams(body []byte) ([]byte, bool) {
 	var v any
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	if err := d.Decode(&v); err != nil {
-		return `{"unparsable":true}`
+		return nil, false
 	}
 	out, err := json.Marshal(r.walk(v))
-	if err != nil {
-		return `{"unparsable":true}`
-	}
-	if len(out) > MaxParams {
-		return `{"truncated":true}`
-	}
-	return string(out)
+	return out, err == nil
 }
 
 func (r *Redactor) walk(v any) any {

@@ -45,12 +45,29 @@ func TestParamsWays(t *testing.T) {
 		if ok != c.fast {
 			t.Errorf("fastParams(%s) took it: %v, want %v", c.body, ok, c.fast)
 		}
-		if ok && string(out) != testRedactor.reflectParams([]byte(c.body)) {
-			t.Errorf("fastParams(%s) = %s, encoding/json makes %s", c.body, out, testRedactor.reflectParams([]byte(c.body)))
+		if want, wantOK := testRedactor.reflectParams([]byte(c.body)); ok && (!wantOK || string(out) != string(want)) {
+			t.Errorf("fastParams(%s) = %s, encoding/json makes %s (parsed: %v)", c.body, out, want, wantOK)
 		}
 		if strings.Contains(testRedactor.Params([]byte(c.body)), "hunter2") ||
 			strings.Contains(testRedactor.Params([]byte(c.body)), "aHVudGVyMg==") {
 			t.Errorf("Params(%s) records the secret", c.body)
+		}
+	}
+}
+
+// TestParamsLimits: a body that is not JSON, and a record longer than
+// MaxParams, whichever way it was made, are recorded by their kind only.
+func TestParamsLimits(t *testing.T) {
+	long := strings.Repeat("x", MaxParams)
+	for body, want := range map[string]string{
+		`not json`:                             `{"unparsable":true}`,
+		`{"a":`:                                `{"unparsable":true}`,
+		`{"Description":"` + long + `"}`:       `{"truncated":true}`, // the scanner's way
+		`{"Description":"\u0078` + long + `"}`: `{"truncated":true}`, // encoding/json's way
+		"  ":                                   "",
+	} {
+		if got := testRedactor.Params([]byte(body)); got != want {
+			t.Errorf("Params(%.40s…) = %.60s, want %s", body, got, want)
 		}
 	}
 }
@@ -66,8 +83,8 @@ func FuzzParams(f *testing.F) {
 		if !ok {
 			return
 		}
-		if want := testRedactor.reflectParams(body); string(out) != want {
-			t.Fatalf("fastParams(%q) = %s, encoding/json makes %s", body, out, want)
+		if want, wantOK := testRedactor.reflectParams(body); !wantOK || string(out) != string(want) {
+			t.Fatalf("fastParams(%q) = %s, encoding/json makes %s (parsed: %v)", body, out, want, wantOK)
 		}
 	})
 }
