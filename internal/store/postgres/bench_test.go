@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/store"
 )
 
@@ -158,4 +159,25 @@ func benchEvent(seq int64) *store.Event {
 		RequestID: fmt.Sprintf("8c3f1b2a-%012d", seq),
 		Params:    `{"SecretId":"app/db","VersionStage":"AWSCURRENT"}`,
 		PrevHash:  make([]byte, 32), Hash: make([]byte, 32)}
+}
+
+// BenchmarkAuditWriter measures audited calls through the audit writer over
+// PostgreSQL: 32 callers, each recording an event and waiting until it is
+// durable, as GetSecretValue does; the writer commits what queued while
+// the last batch was written, in one transaction under the write lock.
+func BenchmarkAuditWriter(b *testing.B) {
+	w := &audit.Writer{Log: &audit.Log{Store: MustOpen(b, freshSchema(b))}}
+	defer w.Close()
+	b.SetParallelism(16) // 32 callers on two processors
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ev := &audit.Event{Account: "100000000001", Action: "GetSecretValue", Family: "ssm",
+				Resource: "app/db", RequestID: "bench", ReadOnly: true, Params: `{"SecretName":"app/db"}`}
+			if err := w.Record(b.Context(), ev); err != nil {
+				b.Errorf("Record: %v", err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
