@@ -257,6 +257,19 @@ type ChangeNotifier interface {
 	OnChange(f func(Changes))
 }
 
+// Revisioner is implemented by a store that reads the revisions of a
+// secret and a CMK in one statement, outside any transaction: what a server
+// that shares its store with others checks the reads it cached against.
+type Revisioner interface {
+	// Revisions returns the Revision of the secret secretID and of the CMK
+	// keyID in (account, region), each -1 when there is no such record, as
+	// committed when it runs. Every UpdateSecret and TouchSecret raises a
+	// secret's Revision, and the secrets service touches a secret with
+	// every change to its versions or their labels; every UpdateKey raises
+	// a key's, its state and material included.
+	Revisions(ctx context.Context, secretID, account, region, keyID string) (secret, key int64, err error)
+}
+
 // Syncer is implemented by a store that can commit a transaction without
 // waiting for the disk and make it durable later, so that one flush makes
 // many commits durable while the next ones are written (the audit log's

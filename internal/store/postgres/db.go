@@ -69,7 +69,10 @@ type DB struct {
 	beginWrite string
 }
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store      = (*DB)(nil)
+	_ store.Revisioner = (*DB)(nil)
+)
 
 // Open connects to the database that dsn names and migrates its schema to
 // the version this binary knows; several servers may open one database at

@@ -157,6 +157,18 @@ func (t *tx) StageHolders(ctx context.Context, secretID string) ([]*store.Versio
 	return out, total, nil
 }
 
+// Revisions reads both revisions in one statement outside a transaction
+// (store.Revisioner): -1 for a missing row.
+func (db *DB) Revisions(ctx context.Context, secretID, account, region, keyID string) (secret, key int64, err error) {
+	err = db.pool.QueryRow(ctx, `SELECT coalesce((SELECT revision FROM secrets WHERE id = $1), -1),
+		coalesce((SELECT revision FROM keys WHERE id = $2 AND account = $3 AND region = $4), -1)`,
+		secretID, keyID, account, region).Scan(&secret, &key)
+	if err != nil {
+		return 0, 0, dbError("postgres.Revisions", err, "secret")
+	}
+	return secret, key, nil
+}
+
 // versionsWith reads a secret's versions with sel (versionSelect or
 // versionListSelect), by Seq.
 func (t *tx) versionsWith(ctx context.Context, op, sel, secretID string) ([]*store.Version, error) {

@@ -71,7 +71,10 @@ func (db *DB) OnChange(f func(store.Changes)) {
 
 var _ store.ChangeNotifier = (*DB)(nil)
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store      = (*DB)(nil)
+	_ store.Revisioner = (*DB)(nil)
+)
 
 // Open opens the database file at path, creating it with mode 0600 if
 // absent, and migrates its schema to the version this binary knows. It

@@ -163,6 +163,23 @@ func (t *tx) StageHolders(ctx context.Context, secretID string) ([]*store.Versio
 	return out, total, nil
 }
 
+// revisionsQuery reads a secret's and a CMK's revisions, NULL for a
+// missing row, in one statement.
+const revisionsQuery = `SELECT coalesce((SELECT revision FROM secrets WHERE id = ?1), -1),
+	coalesce((SELECT revision FROM keys WHERE id = ?2 AND account = ?3 AND region = ?4), -1)`
+
+// Revisions reads both revisions in one statement of a read transaction
+// (store.Revisioner): -1 for a missing row.
+func (db *DB) Revisions(ctx context.Context, secretID, account, region, keyID string) (secret, key int64, err error) {
+	err = db.View(ctx, func(stx store.Tx) error {
+		return stx.(*tx).tx.QueryRowContext(ctx, revisionsQuery, secretID, keyID, account, region).Scan(&secret, &key)
+	})
+	if err != nil {
+		return 0, 0, dbError("sqlite.Revisions", err, "secret")
+	}
+	return secret, key, nil
+}
+
 func (t *tx) stageHolders(ctx context.Context, secretID string) ([]*store.Version, int, error) {
 	rows, err := t.tx.QueryContext(ctx, stageHoldersQuery, secretID)
 	if err != nil {

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Version/Delete", testVersionDelete},
 		{"Version/List", testVersionList},
 		{"Version/StageHolders", testStageHolders},
+		{"Revisions", testRevisions},
 		{"Version/SetStages", testSetStages},
 		{"Key/RoundTrip", testKeyRoundTrip},
 		{"Key/Exists", testKeyExists},

@@ -312,3 +312,42 @@ func normVersions(vs []*store.Version) []store.Version {
 	}
 	return out
 }
+
+// testRevisions: a store.Revisioner reads the revisions UpdateSecret,
+// TouchSecret and UpdateKey raise, and -1 for a secret or key that is not
+// there: a missing id, or a key of another account or region.
+func testRevisions(t *testing.T, s store.Store) {
+	r, ok := s.(store.Revisioner)
+	if !ok {
+		t.Skip("the store reads no revisions outside a transaction")
+	}
+	sec, k := newSecret("s1", "one"), newKey("k1", "")
+	insertSecrets(t, s, sec)
+	insertKeys(t, s, k)
+	check := func(what string, secretID, account, region, keyID string, wantSecret, wantKey int64) {
+		t.Helper()
+		gotSecret, gotKey, err := r.Revisions(t.Context(), secretID, account, region, keyID)
+		if err != nil || gotSecret != wantSecret || gotKey != wantKey {
+			t.Errorf("Revisions %s: got (%d, %d, %v), want (%d, %d)", what, gotSecret, gotKey, err, wantSecret, wantKey)
+		}
+	}
+	check("as inserted", "s1", acctA, regionX, "k1", sec.Revision, k.Revision)
+	mustUpdate(t, s, func(tx store.Tx) error {
+		if err := tx.TouchSecret(t.Context(), sec); err != nil {
+			return err
+		}
+		return tx.UpdateKey(t.Context(), k)
+	})
+	check("after TouchSecret and UpdateKey", "s1", acctA, regionX, "k1", sec.Revision, k.Revision)
+	before := sec.Revision
+	sec.Description = "changed"
+	mustUpdate(t, s, func(tx store.Tx) error { return tx.UpdateSecret(t.Context(), sec) })
+	if sec.Revision != before+1 {
+		t.Fatalf("UpdateSecret: Revision %d, want %d", sec.Revision, before+1)
+	}
+	check("after UpdateSecret", "s1", acctA, regionX, "k1", sec.Revision, k.Revision)
+	check("missing secret", "nope", acctA, regionX, "k1", -1, k.Revision)
+	check("missing key", "s1", acctA, regionX, "nope", sec.Revision, -1)
+	check("key of another account", "s1", acctB, regionX, "k1", sec.Revision, -1)
+	check("key of another region", "s1", acctA, regionY, "k1", sec.Revision, -1)
+}
