@@ -120,6 +120,9 @@ func (s *Service) watch() {
 	s.watchOnce.Do(func() {
 		n, ok := s.Store.(store.ChangeNotifier)
 		if !ok || s.SharedStore {
+			if s.SharedStore && s.revisions() != nil && s.ReadCacheEntries >= 0 {
+				s.checked = newReadCache(s.ReadCacheEntries)
+			}
 			return
 		}
 		s.notified = true

@@ -76,6 +76,7 @@ type Service struct {
 	notified  bool          // the store reports its changes and no other server writes it (watch)
 	listed    atomic.Uint64 // counts writes that changed what listings hold (countGen)
 	cache     *readCache    // nil when off
+	checked   *readCache    // over a shared store: entries checked on use (checkedcache.go); nil when off
 	changes   hub           // wakes WaitChange after every committed write
 	counts    countCache    // listings' totals, until the next write
 	cursors   cursorCache   // listings' checkpoints for deep offsets, likewise

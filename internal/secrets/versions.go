@@ -37,6 +37,7 @@ func (s *Service) GetValue(ctx context.Context, sc Scope, name string, sel Selec
 	if err := s.noteAccess(ctx, sec); err != nil {
 		return nil, nil, Value{}, err
 	}
+	s.checkedCache().accessed(sec)
 	audit.NoteRead(ctx, sec.Name, ver.ID)
 	return sec, strip(ver), val, nil
 }
@@ -47,6 +48,9 @@ func (s *Service) GetValue(ctx context.Context, sc Scope, name string, sel Selec
 // by a roll-out depends on the caller and is never kept.
 func (s *Service) readVersion(ctx context.Context, op string, sc Scope, name string, sel Selector) (*Secret, *Version, *store.Key, error) {
 	c := s.readCache()
+	if sec, ver, key, ok := s.checkedRead(ctx, sc, name, sel); ok {
+		return sec, ver, key, nil
+	}
 	if c != nil {
 		sec, err := loadForRead(ctx, sc, name, func() (*Secret, error) { return s.cachedSecret(ctx, op, sc, name) })
 		if err != nil {
@@ -95,6 +99,7 @@ func (s *Service) readVersion(ctx context.Context, op string, sc Scope, name str
 		c.putVersion(gen, sec, sel, ver)
 		c.putKey(gen, key)
 	}
+	s.checkedCache().keepRead(sec, sel, ver, key)
 	return sec, ver, key, nil
 }
 
@@ -592,12 +597,18 @@ func (s *Service) Meta(ctx context.Context, sc Scope, name string) (*Secret, err
 	if s.readCache() != nil {
 		return s.cachedSecret(ctx, op, sc, name)
 	}
+	if sec, ok, err := s.checkedSecret(ctx, op, sc, name); ok {
+		return sec, err
+	}
 	var sec *Secret
 	err := s.view(ctx, func(tx store.Tx, _ time.Time) error {
 		var err error
 		sec, err = load(ctx, tx, op, sc, name)
 		return err
 	})
+	if err == nil {
+		s.checkedCache().keepMeta(sec)
+	}
 	return sec, err
 }
 

@@ -106,6 +106,33 @@ func TestClusterOfThree(t *testing.T) {
 			t.Fatalf("server %d reads %q", i+1, v.SecretString)
 		}
 	}
+	// Each server keeps what it read and checks it on every read
+	// (secrets/checkedcache.go): a value changed through one server, and a
+	// disabled secret, are what the others' very next read sees.
+	read := func(s *testServer) string {
+		t.Helper()
+		var v struct{ SecretString string }
+		s.mustAs(t, rootKey, "", "ssm", "GetSecretValue", map[string]any{"SecretName": "shared", "VersionId": "v1"}, &v)
+		return v.SecretString
+	}
+	for _, value := range []string{"two", "three"} {
+		for _, s := range servers[1:] {
+			read(s) // cached now
+		}
+		servers[0].mustAs(t, rootKey, "", "ssm", "UpdateSecret", map[string]any{"SecretName": "shared", "VersionId": "v1", "SecretString": value}, nil)
+		for i, s := range servers[1:] {
+			if got := read(s); got != value {
+				t.Fatalf("server %d reads %q after server 0 stored %q", i+1, got, value)
+			}
+		}
+	}
+	servers[0].mustAs(t, rootKey, "", "ssm", "DisableSecret", map[string]any{"SecretName": "shared"}, nil)
+	for i, s := range servers[1:] {
+		if _, code, _ := s.callAs(t, rootKey, "", "ssm", "GetSecretValue", map[string]any{"SecretName": "shared", "VersionId": "v1"}); code == "" {
+			t.Fatalf("server %d reads a secret disabled through server 0", i+1)
+		}
+	}
+	servers[0].mustAs(t, rootKey, "", "ssm", "EnableSecret", map[string]any{"SecretName": "shared"}, nil)
 
 	// A policy change through one server applies on all: warm every
 	// server's caches first, then detach.

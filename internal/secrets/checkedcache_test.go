@@ -1,0 +1,168 @@
+package secrets_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coffer-secrets/coffer/internal/fault"
+	"github.com/coffer-secrets/coffer/internal/keys"
+	"github.com/coffer-secrets/coffer/internal/keys/root/keyfile"
+	"github.com/coffer-secrets/coffer/internal/secrets"
+	"github.com/coffer-secrets/coffer/internal/store"
+	"github.com/coffer-secrets/coffer/internal/store/sqlite"
+	"github.com/coffer-secrets/coffer/internal/store/sqlite/sqlitetest"
+)
+
+// sharedStore is the embedded store standing for one that several servers
+// share: it counts read and write transactions.
+type sharedStore struct {
+	*sqlite.DB
+	views, updates atomic.Int64
+}
+
+func (s *sharedStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	s.views.Add(1)
+	return s.DB.View(ctx, fn)
+}
+
+func (s *sharedStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	s.updates.Add(1)
+	return s.DB.Update(ctx, fn)
+}
+
+// newServers returns n services over one store that each takes for shared
+// (SharedStore), as servers over one PostgreSQL database do: none hears of
+// another's writes. They hold the same root key and keyrings of their own.
+func newServers(t *testing.T, n int) ([]*secrets.Service, *sharedStore, *clock) {
+	t.Helper()
+	st := &sharedStore{DB: sqlitetest.Open(t)}
+	root, err := keyfile.Open(filepath.Join(t.TempDir(), "root.key"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	var out []*secrets.Service
+	for range n {
+		out = append(out, &secrets.Service{Store: st, Keys: &keys.Keyring{Root: root, NewID: secrets.NewUUID},
+			SharedStore: true, Clock: c.now})
+	}
+	return out, st, c
+}
+
+// TestCheckedReadCache: over a shared store, a server answers a read it
+// made before without a read transaction, and every write another server
+// makes to what the read returns — a new version, a moved label, the
+// secret disabled, deleted and created again, its key disabled, its tags —
+// is seen by this server's very next read.
+func TestCheckedReadCache(t *testing.T) {
+	ctx := context.Background()
+	srv, st, _ := newServers(t, 3)
+	writer, reader, fresh := srv[0], srv[1], srv[2]
+	fresh.ReadCacheEntries = -1 // reads the store every time: what a read must return
+	sec := mustCreate(t, writer, "app", "one")
+
+	read := func(what, want string) {
+		t.Helper()
+		if got := mustValue(t, reader, "app", secrets.Selector{}); got != want {
+			t.Fatalf("%s: read %q, want %q", what, got, want)
+		}
+	}
+	// cached checks that the read before was answered from the cache, or not.
+	cached := func(what string, want bool, read func()) {
+		t.Helper()
+		before := st.views.Load()
+		read()
+		if got := st.views.Load() == before; got != want {
+			t.Fatalf("%s: answered from the cache %v, want %v", what, got, want)
+		}
+	}
+	cached("first read", false, func() { read("first read", "one") })
+	cached("second read", true, func() { read("second read", "one") })
+
+	if _, _, err := writer.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: "v2", Value: secrets.StringValue("two")}); err != nil {
+		t.Fatal(err)
+	}
+	cached("after a put", false, func() { read("after a put", "two") })
+	cached("again", true, func() { read("again", "two") })
+
+	if _, err := writer.MoveStage(ctx, sc, "app", secrets.MoveInput{Stage: secrets.StageCurrent, MoveTo: "v1", RemoveFrom: "v2"}); err != nil {
+		t.Fatal(err)
+	}
+	cached("after a label move", false, func() { read("after a label move", "one") })
+
+	// Errors are a fresh read's.
+	wantLike := func(what string) {
+		t.Helper()
+		read(what+" (before)", "one")
+		cached(what+" (cached before)", true, func() { read(what+" (cached before)", "one") })
+		change := map[string]func(){
+			"key disabled": func() { setKeyState(t, st, sec.KeyID, store.KeyDisabled) },
+			"secret disabled": func() {
+				if _, err := writer.Disable(ctx, sc, "app"); err != nil {
+					t.Fatal(err)
+				}
+			},
+		}[what]
+		change()
+		_, _, _, err := reader.GetValue(ctx, sc, "app", secrets.Selector{})
+		_, _, _, want := fresh.GetValue(ctx, sc, "app", secrets.Selector{})
+		if err == nil || want == nil || fault.KindOf(err) != fault.KindOf(want) || fault.ReasonOf(err) != fault.ReasonOf(want) {
+			t.Fatalf("%s: read %v, want a fresh read's %v", what, err, want)
+		}
+	}
+	wantLike("key disabled")
+	setKeyState(t, st, sec.KeyID, store.KeyEnabled)
+	wantLike("secret disabled")
+	if _, err := writer.Enable(ctx, sc, "app"); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := writer.Delete(ctx, sc, "app", secrets.DeleteInput{}); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, writer, "app", "reborn")
+	cached("after delete and create", false, func() { read("after delete and create", "reborn") })
+
+	// The secret alone, as authorization reads it.
+	tags := func() []secrets.Tag {
+		t.Helper()
+		got, err := reader.Meta(ctx, sc, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Tags
+	}
+	tags()
+	if _, err := writer.Tag(ctx, sc, "app", []secrets.Tag{{Key: "team", Value: "db"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tags(); len(got) != 1 || got[0] != (secrets.Tag{Key: "team", Value: "db"}) {
+		t.Fatalf("tags after another server tagged the secret: %v, want team=db", got)
+	}
+	before := st.views.Load()
+	tags()
+	if st.views.Load() != before {
+		t.Fatal("Meta of a secret read before opened a read transaction")
+	}
+}
+
+// TestCheckedReadCacheNotesAccessOnce: a secret read all day from the
+// checked cache stores its access day once, not at every read.
+func TestCheckedReadCacheNotesAccessOnce(t *testing.T) {
+	srv, st, c := newServers(t, 2)
+	mustCreate(t, srv[0], "app", "one")
+	mustValue(t, srv[1], "app", secrets.Selector{})
+	for day := range 2 {
+		c.add(24 * time.Hour)
+		before := st.updates.Load()
+		for range 3 {
+			mustValue(t, srv[1], "app", secrets.Selector{})
+		}
+		if got := st.updates.Load() - before; got != 1 {
+			t.Errorf("day %d: %d writes for three reads, want 1 (the access day)", day+1, got)
+		}
+	}
+}
