@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coffer-secrets/coffer/internal/audit"
 	"github.com/coffer-secrets/coffer/internal/store"
 	"github.com/coffer-secrets/coffer/internal/store/sqlite"
+	"github.com/coffer-secrets/coffer/internal/store/storetest"
 )
 
 // benchDB returns a database holding n secrets, each with two tags.
@@ -286,22 +286,8 @@ func BenchmarkEvents(b *testing.B) {
 }
 
 // BenchmarkAuditWriter measures audited calls through the audit writer over
-// the embedded store: 32 callers, each recording an event and waiting until
-// it is durable, as GetSecretValue does; the writer commits what queued
-// while the last batch was written and flushes it beside the next.
+// the embedded store: the writer commits what queued while the last
+// batch was written and flushes it beside the next (storetest.AuditWriter).
 func BenchmarkAuditWriter(b *testing.B) {
-	w := &audit.Writer{Log: &audit.Log{Store: MustOpen(b, filepath.Join(b.TempDir(), "coffer.db"))}}
-	defer w.Close()
-	b.SetParallelism(16) // 32 callers on two processors
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			ev := &audit.Event{Account: "100000000001", Action: "GetSecretValue", Family: "ssm",
-				Resource: "app/db", RequestID: "bench", ReadOnly: true, Params: `{"SecretName":"app/db"}`}
-			if err := w.Record(b.Context(), ev); err != nil {
-				b.Errorf("Record: %v", err)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	storetest.AuditWriter(b, MustOpen(b, filepath.Join(b.TempDir(), "coffer.db")))
 }
