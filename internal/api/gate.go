@@ -178,6 +178,7 @@ func (g *Gate) do(ctx context.Context, c *Call, fn func(ctx context.Context, sc 
 	if !g.Serves(c.Region) {
 		return fault.E("api.Do", fault.Invalid, "region "+c.Region+" is not served here").Because(UnsupportedRegion)
 	}
+	ctx = g.Secrets.WithChecks(ctx)
 	if err := g.authorize(ctx, c); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/coffer-secrets/coffer/internal/store"
 )
@@ -50,12 +51,59 @@ func (s *Service) checkedSecret(ctx context.Context, op string, sc Scope, name s
 	if !ok {
 		return nil, false, nil
 	}
-	rev, _, err := s.revisions().Revisions(ctx, sec.ID, sec.Account, sec.Region, "")
+	rev, keyRev, err := s.revisions().Revisions(ctx, sec.ID, sec.Account, sec.Region, sec.KeyID)
 	if err != nil || rev != sec.Revision {
 		return nil, false, nil
 	}
+	if ch, ok := ctx.Value(checksKey{}).(*checks); ok {
+		ch.note(revisionCheck{secretID: sec.ID, secret: rev, keyID: sec.KeyID, key: keyRev})
+	}
 	sec, err = pinned(op, sec, plain, pin)
 	return sec, true, err
+}
+
+// checks is one call's record of the last revisions the checked cache
+// found current during the call: the gate checks the secret for
+// authorization (Meta), and the value read that follows in the same call
+// may rely on that check instead of asking the store again. The call then
+// reads as of its authorization, a moment inside the call.
+type checks struct {
+	mu   sync.Mutex
+	last revisionCheck
+}
+
+type revisionCheck struct {
+	secretID string
+	secret   int64
+	keyID    string
+	key      int64
+}
+
+type checksKey struct{}
+
+// WithChecks returns ctx carrying an empty record of revision checks for
+// one call, when the checked cache is on (else ctx): the gate makes one for
+// each call, before it authorizes it.
+func (s *Service) WithChecks(ctx context.Context) context.Context {
+	if s == nil || s.checkedCache() == nil { // a gate without secrets (tests)
+		return ctx
+	}
+	return context.WithValue(ctx, checksKey{}, &checks{})
+}
+
+func (c *checks) note(r revisionCheck) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last = r
+}
+
+// covers reports whether the call checked sec at its revision and key at
+// its revision.
+func (c *checks) covers(sec *Secret, key *store.Key) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.last
+	return r.secretID == sec.ID && r.secret == sec.Revision && r.keyID == key.ID && r.key == key.Revision
 }
 
 // checkedRead returns the cached secret called name in sc, the version
@@ -78,6 +126,9 @@ func (s *Service) checkedRead(ctx context.Context, sc Scope, name string, sel Se
 	key, ok := c.key(sec.Account, sec.Region, ver.KeyID)
 	if !ok {
 		return nil, nil, nil, false
+	}
+	if ch, ok := ctx.Value(checksKey{}).(*checks); ok && ch.covers(sec, key) {
+		return sec, ver, key, true // checked in this call already
 	}
 	secRev, keyRev, err := s.revisions().Revisions(ctx, sec.ID, key.Account, key.Region, key.ID)
 	if err != nil || secRev != sec.Revision || keyRev != key.Revision {

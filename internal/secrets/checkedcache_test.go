@@ -20,7 +20,12 @@ import (
 // share: it counts read and write transactions.
 type sharedStore struct {
 	*sqlite.DB
-	views, updates atomic.Int64
+	views, updates, checks atomic.Int64
+}
+
+func (s *sharedStore) Revisions(ctx context.Context, secretID, account, region, keyID string) (int64, int64, error) {
+	s.checks.Add(1)
+	return s.DB.Revisions(ctx, secretID, account, region, keyID)
 }
 
 func (s *sharedStore) View(ctx context.Context, fn func(store.Tx) error) error {
@@ -164,5 +169,44 @@ func TestCheckedReadCacheNotesAccessOnce(t *testing.T) {
 		if got := st.updates.Load() - before; got != 1 {
 			t.Errorf("day %d: %d writes for three reads, want 1 (the access day)", day+1, got)
 		}
+	}
+}
+
+// TestCheckedReadCacheOneCheckACall: a call that authorizes (Meta) and then
+// reads the value asks the store for the revisions once, and relies on
+// that check only within the call: a key disabled or a value changed
+// between calls is what the next call sees.
+func TestCheckedReadCacheOneCheckACall(t *testing.T) {
+	srv, st, _ := newServers(t, 2)
+	writer, reader := srv[0], srv[1]
+	sec := mustCreate(t, writer, "app", "one")
+	mustValue(t, reader, "app", secrets.Selector{}) // cached
+	call := func() (string, error) {
+		t.Helper()
+		ctx := reader.WithChecks(context.Background())
+		if _, err := reader.Meta(ctx, sc, "app"); err != nil {
+			return "", err
+		}
+		_, _, v, err := reader.GetValue(ctx, sc, "app", secrets.Selector{})
+		return v.Text(), err
+	}
+	before := st.checks.Load()
+	if v, err := call(); err != nil || v != "one" {
+		t.Fatalf("call: %q, %v; want one", v, err)
+	}
+	if got := st.checks.Load() - before; got != 1 {
+		t.Errorf("a call that authorizes and reads asked for revisions %d times, want 1", got)
+	}
+
+	setKeyState(t, st, sec.KeyID, store.KeyDisabled)
+	if _, err := call(); err == nil {
+		t.Fatal("a call after the key was disabled read the value")
+	}
+	setKeyState(t, st, sec.KeyID, store.KeyEnabled)
+	if _, _, err := writer.PutValue(context.Background(), sc, "app", secrets.PutInput{VersionID: "v2", Value: secrets.StringValue("two")}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := call(); err != nil || v != "two" {
+		t.Fatalf("a call after a put: %q, %v; want two", v, err)
 	}
 }
