@@ -210,3 +210,125 @@ func TestCheckedReadCacheOneCheckACall(t *testing.T) {
 		t.Fatalf("a call after a put: %q, %v; want two", v, err)
 	}
 }
+
+// TestEveryWriteMovesTheRevision: the checked read cache serves an entry
+// only while the secret's revision stands still, so every write that
+// changes what a read of the secret or its values returns must move it.
+// A new write method belongs in this table.
+func TestEveryWriteMovesTheRevision(t *testing.T) {
+	ctx := context.Background()
+	str := secrets.StringValue
+	tests := []struct {
+		name  string
+		setup func(s *secrets.Service) error
+		write func(s *secrets.Service) error
+	}{
+		{"PutValue", nil, func(s *secrets.Service) error {
+			_, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: "v3", Value: str("three")})
+			return err
+		}},
+		{"Overwrite", nil, func(s *secrets.Service) error { _, err := s.Overwrite(ctx, sc, "app", "v2", str("new")); return err }},
+		{"DeleteVersion", nil, func(s *secrets.Service) error { return s.DeleteVersion(ctx, sc, "app", "v1") }},
+		{"MoveStage", nil, func(s *secrets.Service) error {
+			_, err := s.MoveStage(ctx, sc, "app", secrets.MoveInput{Stage: secrets.StageCurrent, MoveTo: "v1", RemoveFrom: "v2"})
+			return err
+		}},
+		{"Disable", nil, func(s *secrets.Service) error { _, err := s.Disable(ctx, sc, "app"); return err }},
+		{"Enable", func(s *secrets.Service) error { _, err := s.Disable(ctx, sc, "app"); return err },
+			func(s *secrets.Service) error { _, err := s.Enable(ctx, sc, "app"); return err }},
+		{"Delete", nil, func(s *secrets.Service) error {
+			_, err := s.Delete(ctx, sc, "app", secrets.DeleteInput{RecoveryDays: 7})
+			return err
+		}},
+		{"Restore", func(s *secrets.Service) error {
+			_, err := s.Delete(ctx, sc, "app", secrets.DeleteInput{RecoveryDays: 7})
+			return err
+		}, func(s *secrets.Service) error { _, err := s.Restore(ctx, sc, "app", true); return err }},
+		{"UpdateMeta", nil, func(s *secrets.Service) error {
+			_, err := s.UpdateMeta(ctx, sc, "app", secrets.MetaPatch{Description: ptr("changed")})
+			return err
+		}},
+		{"Update", nil, func(s *secrets.Service) error {
+			_, _, err := s.Update(ctx, sc, "app", secrets.MetaPatch{}, &secrets.PutInput{VersionID: "v3", Value: str("three")})
+			return err
+		}},
+		{"Tag", nil, func(s *secrets.Service) error {
+			_, err := s.Tag(ctx, sc, "app", []secrets.Tag{{Key: "k", Value: "v"}})
+			return err
+		}},
+		{"Untag", func(s *secrets.Service) error {
+			_, err := s.Tag(ctx, sc, "app", []secrets.Tag{{Key: "k", Value: "v"}})
+			return err
+		}, func(s *secrets.Service) error { _, err := s.Untag(ctx, sc, "app", []string{"k"}); return err }},
+		{"SetPolicy", nil, func(s *secrets.Service) error {
+			_, err := s.SetPolicy(ctx, sc, "app", `{"Version":"2012-10-17","Statement":[]}`)
+			return err
+		}},
+		{"StartRollout", nil, func(s *secrets.Service) error {
+			_, err := s.StartRollout(ctx, sc, "app", secrets.Rollout{VersionID: "v1", Percent: 10})
+			return err
+		}},
+		{"EndRollout", func(s *secrets.Service) error {
+			_, err := s.StartRollout(ctx, sc, "app", secrets.Rollout{VersionID: "v1", Percent: 10})
+			return err
+		}, func(s *secrets.Service) error { _, err := s.EndRollout(ctx, sc, "app", true); return err }},
+		// What rotation does, inside its own transactions.
+		{"PutManagedTx", nil, inTx(func(s *secrets.Service, tx store.Tx, sec *secrets.Secret, now time.Time) error {
+			_, err := s.PutManagedTx(ctx, tx, sec, secrets.PutInput{VersionID: "v3", Value: str("three"), Stages: []string{"AWSPENDING"}}, now)
+			return err
+		})},
+		{"MoveStageTx", nil, inTx(func(s *secrets.Service, tx store.Tx, sec *secrets.Secret, now time.Time) error {
+			return s.MoveStageTx(ctx, tx, sec, secrets.MoveInput{Stage: secrets.StageCurrent, MoveTo: "v1", RemoveFrom: "v2"}, now)
+		})},
+		{"DeleteVersionTx", nil, inTx(func(s *secrets.Service, tx store.Tx, sec *secrets.Secret, now time.Time) error {
+			return s.DeleteVersionTx(ctx, tx, sec, "v1", now)
+		})},
+		{"SaveTx", nil, inTx(func(s *secrets.Service, tx store.Tx, sec *secrets.Secret, now time.Time) error {
+			sec.Description = "saved"
+			return s.SaveTx(ctx, tx, sec, now)
+		})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, st, _ := newServers(t, 1)
+			s := srv[0]
+			sec := mustCreate(t, s, "app", "one")
+			if _, _, err := s.PutValue(ctx, sc, "app", secrets.PutInput{VersionID: "v2", Value: str("two")}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.setup != nil {
+				if err := tt.setup(s); err != nil {
+					t.Fatalf("setup: %v", err)
+				}
+			}
+			revision := func() int64 {
+				t.Helper()
+				rev, _, err := st.Revisions(ctx, sec.ID, sc.Account, sc.Region, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rev
+			}
+			before := revision()
+			if err := tt.write(s); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			if after := revision(); after <= before {
+				t.Errorf("%s left the secret's revision at %d (was %d)", tt.name, after, before)
+			}
+		})
+	}
+}
+
+// inTx runs fn on the secret app inside one write transaction of s.
+func inTx(fn func(s *secrets.Service, tx store.Tx, sec *secrets.Secret, now time.Time) error) func(s *secrets.Service) error {
+	return func(s *secrets.Service) error {
+		return s.InTx(context.Background(), func(tx store.Tx, now time.Time) error {
+			sec, err := s.LoadTx(context.Background(), tx, sc, "app")
+			if err != nil {
+				return err
+			}
+			return fn(s, tx, sec, now)
+		})
+	}
+}
