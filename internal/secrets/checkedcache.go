@@ -39,8 +39,9 @@ func (s *Service) revisions() store.Revisioner {
 }
 
 // checkedSecret returns the cached secret called name in sc if its
-// revision is still the store's. Any failure is a miss: the read
-// transaction that follows meets it and reports it.
+// revision is still the store's, or NotFound when that secret is not the
+// one a pinned name asks for. A failed check is a miss: the read
+// transaction that follows meets the failure and reports it.
 func (s *Service) checkedSecret(ctx context.Context, op string, sc Scope, name string) (*Secret, bool, error) {
 	c := s.checkedCache()
 	if c == nil {
@@ -158,10 +159,7 @@ func (c *readCache) keepRead(sec *Secret, sel Selector, ver *Version, key *store
 	defer c.mu.Unlock()
 	c.keepSecret(sec)
 	c.keepVersion(sec, sel, ver)
-	if len(c.keys) >= c.max {
-		clear(c.keys)
-	}
-	c.keys[keyRef{key.Account, key.Region, key.ID}] = key
+	c.keepKey(key)
 }
 
 // accessed notes in the cached copy of sec the access day noteAccess

@@ -295,12 +295,16 @@ func (c *readCache) keepVersion(sec *Secret, sel Selector, v *Version) {
 
 // putKey keeps a CMK record read since generation gen.
 func (c *readCache) putKey(gen uint64, k *store.Key) {
-	c.fill(gen, func() {
-		if len(c.keys) >= c.max {
-			clear(c.keys)
-		}
-		c.keys[keyRef{k.Account, k.Region, k.ID}] = k
-	})
+	c.fill(gen, func() { c.keepKey(k) })
+}
+
+// keepKey keeps a CMK record, emptying the keys first when they are at
+// the bound. The caller holds c.mu.
+func (c *readCache) keepKey(k *store.Key) {
+	if len(c.keys) >= c.max {
+		clear(c.keys)
+	}
+	c.keys[keyRef{k.Account, k.Region, k.ID}] = k
 }
 
 func cloneSecret(s *Secret) *Secret {
